@@ -1,0 +1,28 @@
+#pragma once
+// How the subcommands plug into main(): each command file adds its CLI11 subcommand and,
+// when that subcommand is parsed, selects the function that runs it.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string_view>
+
+namespace spate::cli {
+
+/// Exit statuses of the spate command (DESIGN.md).
+enum exit_status : int {
+    exit_ok = 0,
+    exit_runtime_failure = 1,
+    exit_bad_input = 2,
+};
+
+/// The command chosen on the command line; returns the exit status.
+using command_main = std::function<int()>;
+
+void add_info_command(CLI::App& app, command_main& selected);
+void add_create_command(CLI::App& app, command_main& selected);
+
+/// Prints "spate: <message>" on one line of stderr and returns `status`.
+int report_error(int status, std::string_view message);
+
+} // namespace spate::cli
