@@ -5,12 +5,13 @@
 SPATE_BUILD_PACKAGES=(
     g++ meson ninja-build pkg-config
     liburing-dev libssl-dev libexpected-dev libcli11-dev libfmt-dev
+    libc-ares-dev libcurl4-openssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Running the fuzzers: clang with libFuzzer and the sanitizer runtimes.
 SPATE_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Real third-party programs the interop tests compare against.
-SPATE_INTEROP_PACKAGES=(python3 python3-libtorrent mktorrent transmission-cli)
+SPATE_INTEROP_PACKAGES=(python3 python3-libtorrent mktorrent transmission-cli opentracker aria2)
 
 # ensure_packages NAME...: apt-get installs the packages not yet installed,
 # as root or through sudo. Prints nothing when all are present.
