@@ -1,12 +1,10 @@
 // spate info <file.torrent | magnet:URI> [--json]: what a torrent or a magnet link holds.
 
 #include "command.hpp"
-#include "file_io.hpp"
 #include "json_writer.hpp"
+#include "torrent_source.hpp"
 #include "units.hpp"
 
-#include <spate/bencode/document.hpp>
-#include <spate/bencode/error.hpp>
 #include <spate/io/ring.hpp>
 #include <spate/metainfo/magnet.hpp>
 #include <spate/metainfo/torrent_info.hpp>
@@ -25,19 +23,6 @@ struct info_options {
     bool json = false;
 };
 
-bool is_magnet(std::string_view text) {
-    constexpr std::string_view scheme = "magnet:";
-    if (text.size() < scheme.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < scheme.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::string joined_path(const metainfo::torrent_file& file) {
     std::string out;
     for (const auto& component : file.path) {
@@ -47,20 +32,6 @@ std::string joined_path(const metainfo::torrent_file& file) {
         out += component;
     }
     return out;
-}
-
-// Why a .torrent was refused, in one line. A bencode error is decoded once more to name
-// the byte offset, which a std::error_code cannot carry.
-std::string torrent_error(std::span<const std::byte> data, std::error_code error) {
-    if (error.category() == bencode::bencode_category()) {
-        bencode::limits limits;
-        limits.strict = false;
-        auto doc = bencode::decode(data, limits);
-        if (!doc) {
-            return doc.error().message();
-        }
-    }
-    return error.message();
 }
 
 void print_torrent(const metainfo::torrent_info& t) {
@@ -220,38 +191,20 @@ void print_magnet_json(const metainfo::magnet_uri& m) {
 }
 
 int run_info(const info_options& options) {
-    if (is_magnet(options.source)) {
-        auto magnet = metainfo::parse_magnet(options.source);
-        if (!magnet) {
-            return report_error(exit_bad_input,
-                                fmt::format("bad magnet link: {}", magnet.error().message()));
-        }
-        options.json ? print_magnet_json(*magnet) : print_magnet(*magnet);
-        return exit_ok;
-    }
-
     auto ring = io::ring::create();
     if (!ring) {
         return report_error(exit_runtime_failure,
                             fmt::format("cannot start io_uring: {}", ring.error().message()));
     }
-    const metainfo::torrent_limits limits;
-    auto data = ring->run(read_whole_file(*ring, options.source, limits.max_torrent_size));
-    if (!data) {
-        const bool too_large = data.error() == std::errc::file_too_large;
-        return report_error(exit_bad_input,
-                            too_large ? fmt::format("{}: a .torrent file larger than {} is refused",
-                                                    options.source,
-                                                    format_size(limits.max_torrent_size))
-                                      : fmt::format("cannot read {}: {}", options.source,
-                                                    data.error().message()));
+    auto target = load_torrent_target(*ring, options.source);
+    if (!target) {
+        return report_error(exit_bad_input, target.error());
     }
-    auto torrent = metainfo::parse_torrent(*data, limits);
-    if (!torrent) {
-        return report_error(exit_bad_input, fmt::format("{}: {}", options.source,
-                                                        torrent_error(*data, torrent.error())));
+    if (target->magnet) {
+        options.json ? print_magnet_json(*target->magnet) : print_magnet(*target->magnet);
+    } else {
+        options.json ? print_torrent_json(*target->torrent) : print_torrent(*target->torrent);
     }
-    options.json ? print_torrent_json(*torrent) : print_torrent(*torrent);
     return exit_ok;
 }
 

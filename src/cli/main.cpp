@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
     command_main selected;
     add_info_command(app, selected);
     add_create_command(app, selected);
+    add_announce_command(app, selected);
+    add_tracker_command(app, selected);
 
     try {
         app.parse(argc, argv);

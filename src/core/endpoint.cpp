@@ -127,8 +127,19 @@ std::string endpoint::address_string() const {
 }
 
 std::string endpoint::to_string() const {
-    return is_v4() ? address_string() + ":" + std::to_string(m_port)
-                   : "[" + address_string() + "]:" + std::to_string(m_port);
+    // Built by appending: g++ 12 warns (-Wrestrict, a false positive) on the
+    // operator+ chain at -O3.
+    std::string out;
+    if (!is_v4()) {
+        out += '[';
+    }
+    out += address_string();
+    if (!is_v4()) {
+        out += ']';
+    }
+    out += ':';
+    out += std::to_string(m_port);
+    return out;
 }
 
 } // namespace spate
