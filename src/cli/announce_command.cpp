@@ -182,8 +182,7 @@ io::task<int> run_announces(io::ring& ring, const announce_plan& plan) {
 int run_announce(const announce_options& options) {
     auto ring = io::ring::create();
     if (!ring) {
-        return report_error(exit_runtime_failure,
-                            fmt::format("cannot start io_uring: {}", ring.error().message()));
+        return report_ring_failure(ring.error());
     }
     auto target = load_torrent_target(*ring, options.source);
     if (!target) {

@@ -11,4 +11,9 @@ int report_error(int status, std::string_view message) {
     return status;
 }
 
+int report_ring_failure(const std::error_code& error) {
+    return report_error(exit_runtime_failure,
+                        fmt::format("cannot start io_uring: {}", error.message()));
+}
+
 } // namespace spate::cli

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string_view>
+#include <system_error>
 
 namespace spate::cli {
 
@@ -26,5 +27,9 @@ void add_tracker_command(CLI::App& app, command_main& selected);
 
 /// Prints "spate: <message>" on one line of stderr and returns `status`.
 int report_error(int status, std::string_view message);
+
+/// Reports that the io_uring ring could not be made (a run-time failure) and returns the
+/// exit status for it.
+int report_ring_failure(const std::error_code& error);
 
 } // namespace spate::cli

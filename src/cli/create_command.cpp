@@ -184,8 +184,7 @@ int run_create(const create_options& options) {
 
     auto ring = io::ring::create();
     if (!ring) {
-        return report_error(exit_runtime_failure,
-                            fmt::format("cannot start io_uring: {}", ring.error().message()));
+        return report_ring_failure(ring.error());
     }
     tl::expected<std::vector<std::byte>, std::string> hashes;
     {

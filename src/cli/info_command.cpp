@@ -193,8 +193,7 @@ void print_magnet_json(const metainfo::magnet_uri& m) {
 int run_info(const info_options& options) {
     auto ring = io::ring::create();
     if (!ring) {
-        return report_error(exit_runtime_failure,
-                            fmt::format("cannot start io_uring: {}", ring.error().message()));
+        return report_ring_failure(ring.error());
     }
     auto target = load_torrent_target(*ring, options.source);
     if (!target) {

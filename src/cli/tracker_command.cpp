@@ -77,8 +77,7 @@ int run_tracker(const tracker_options& options) {
     }
     auto ring = io::ring::create();
     if (!ring) {
-        return report_error(exit_runtime_failure,
-                            fmt::format("cannot start io_uring: {}", ring.error().message()));
+        return report_ring_failure(ring.error());
     }
     const std::string wanted =
         fmt::format("{}{}{}", settings.udp ? "udp " + settings.udp->to_string() : std::string(),

@@ -6,8 +6,10 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <netinet/in.h>
+#include <string>
 #include <utility>
 
 namespace spate::tracker {

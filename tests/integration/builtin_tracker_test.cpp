@@ -335,6 +335,39 @@ TEST(builtin_tracker, udp_scrape_counts_seeders_leechers_and_downloads) {
     EXPECT_EQ((*entries)[2], (tracker::scrape_entry{.info_hash = hash_of(5)}));
 }
 
+TEST(builtin_tracker, udp_announce_reply_fits_one_datagram_whatever_numwant_asks) {
+    RING_OR_SKIP(r);
+    auto t = start_tracker(r);
+    ASSERT_TRUE(t);
+    const auto now = std::chrono::steady_clock::now();
+    // The protocol logic without sockets: 300 peers from 127.0.0.1:1..300, then one more
+    // asking for every peer there is.
+    auto announce_from = [&](std::uint16_t port, std::int32_t numwant) {
+        const endpoint from = *endpoint::parse("127.0.0.1:" + std::to_string(port));
+        const auto connected = t->handle_datagram(udp::encode_connect_request(1), from, now);
+        auto id = udp::decode_connect_reply(connected);
+        EXPECT_TRUE(id);
+        tracker::announce_request request = request_for(hash_of(10), port, 1);
+        request.numwant = numwant;
+        auto datagram = udp::encode_announce_request(id.value_or(0), 2, request, "");
+        EXPECT_TRUE(datagram);
+        return t->handle_datagram(datagram.value_or(std::vector<std::byte>{}), from, now);
+    };
+    for (std::uint16_t port = 1; port <= 300; ++port) {
+        (void)announce_from(port, 0);
+    }
+    const std::vector<std::byte> reply = announce_from(301, 100000);
+    EXPECT_LE(reply.size(), 1200U);
+    auto decoded = udp::decode_announce_reply(reply, spate::address_family::v4);
+    ASSERT_TRUE(decoded) << decoded.error().message();
+    EXPECT_EQ(decoded->peers.size(), (1200U - 20U) / 6U);
+    EXPECT_EQ(decoded->incomplete, 301U);
+    // numwant -1 means "the tracker's default".
+    auto by_default = udp::decode_announce_reply(announce_from(302, -1), spate::address_family::v4);
+    ASSERT_TRUE(by_default);
+    EXPECT_EQ(by_default->peers.size(), 50U);
+}
+
 // --------------------------------------------------------------------------------------
 // HTTP
 // --------------------------------------------------------------------------------------
