@@ -186,6 +186,7 @@ def builtin_tracker_part(tmp, failures):
                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # "tracker: udp 127.0.0.1:P, http 127.0.0.1:Q"
     http_port = int(line.split("http 127.0.0.1:")[1].split()[0].strip(","))
+    udp_port = int(line.split("udp 127.0.0.1:")[1].split()[0].strip(","))
     url = f"http://127.0.0.1:{http_port}/announce"
 
     data = os.path.join(tmp, "seed")
@@ -223,6 +224,11 @@ def builtin_tracker_part(tmp, failures):
             same = a.read() == b.read()
     check(aria.returncode == 0 and same,
           "aria2c downloads from a libtorrent seeder found through spate tracker", failures)
+    # spate's UDP client against spate's tracker sees the libtorrent seeder.
+    rc, lines, err = spate_announce(torrent, f"udp://127.0.0.1:{udp_port}", "--port", "40003")
+    peers = lines[0].get("peers", []) if lines else []
+    check(rc == 0 and f"127.0.0.1:{seed_port}" in peers,
+          f"spate announce over udp to spate tracker sees the seeder ({err or peers})", failures)
     ses.remove_torrent(handle)
     del ses
 
