@@ -338,7 +338,10 @@ TEST(http_client, https_to_a_plain_server_is_a_tls_error) {
     options.timeout = 10s; // a hang would show as timed_out, not as tls_failed
     fetched got = s.get(s.url("/", "127.0.0.1", "https"), options);
     ASSERT_FALSE(got);
-    EXPECT_EQ(got.error(), errc::tls_failed) << got.error().message();
+    // Without a CA bundle (a minimal machine) curl stops at loading it, before the
+    // handshake: either way the request ends in a TLS error, not a hang.
+    EXPECT_TRUE(got.error() == errc::tls_failed || got.error() == errc::tls_verify_failed)
+        << got.error().message();
 }
 
 } // namespace

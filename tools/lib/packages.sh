@@ -6,6 +6,8 @@ SPATE_BUILD_PACKAGES=(
     g++ meson ninja-build pkg-config
     liburing-dev libssl-dev libexpected-dev libcli11-dev libfmt-dev
     libc-ares-dev libcurl4-openssl-dev
+    # HTTPS trackers are verified against the system's CA bundle.
+    ca-certificates
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Running the fuzzers: clang with libFuzzer and the sanitizer runtimes.
