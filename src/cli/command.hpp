@@ -24,6 +24,8 @@ void add_info_command(CLI::App& app, command_main& selected);
 void add_create_command(CLI::App& app, command_main& selected);
 void add_announce_command(CLI::App& app, command_main& selected);
 void add_tracker_command(CLI::App& app, command_main& selected);
+void add_verify_command(CLI::App& app, command_main& selected);
+void add_download_command(CLI::App& app, command_main& selected);
 
 /// Prints "spate: <message>" on one line of stderr and returns `status`.
 int report_error(int status, std::string_view message);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <string>
+
 namespace spate::cli {
 
 namespace {
@@ -98,6 +101,13 @@ json_writer& json_writer::value(std::string_view text) {
 json_writer& json_writer::value(std::int64_t number) {
     separate();
     m_out += fmt::format("{}", number);
+    return *this;
+}
+
+json_writer& json_writer::value(double number) {
+    separate();
+    // JSON has no NaN or infinity.
+    m_out += std::isfinite(number) ? fmt::format("{:.3f}", number) : std::string("null");
     return *this;
 }
 

@@ -22,6 +22,8 @@ public:
     json_writer& value(const char* text) { return value(std::string_view(text)); }
     json_writer& value(std::int64_t number);
     json_writer& value(std::uint64_t number);
+    /// A number with three decimals (seconds, rates); NaN and infinity become null.
+    json_writer& value(double number);
     json_writer& value(int number) { return value(static_cast<std::int64_t>(number)); }
     json_writer& value(bool flag);
     json_writer& null();

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     add_create_command(app, selected);
     add_announce_command(app, selected);
     add_tracker_command(app, selected);
+    add_verify_command(app, selected);
+    add_download_command(app, selected);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,162 @@
+#pragma once
+/// connection: one peer-wire (BEP 3) connection after the handshake, as a reader and a
+/// writer coroutine on the ring. It frames and validates messages and moves bytes; what to
+/// request, where a block goes and whom to trust is the handler's business (the torrent).
+///
+/// The receive path: the reader takes at most 13 bytes at a time into a small per-connection
+/// buffer (a `piece` header is exactly 13 bytes: length, id, index, begin), so a block's
+/// payload never lands there; the handler names the block's slot in its piece buffer and
+/// the payload is received straight into it with MSG_WAITALL. Two reads per block, no copy.
+
+#include <spate/core/bitfield.hpp>
+#include <spate/core/endpoint.hpp>
+#include <spate/core/result.hpp>
+#include <spate/io/event.hpp>
+#include <spate/io/ring.hpp>
+#include <spate/io/task.hpp>
+#include <spate/io/unique_fd.hpp>
+#include <spate/peer/message.hpp>
+#include <spate/peer/wire_geometry.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <system_error>
+#include <vector>
+
+namespace spate::peer {
+
+class connection;
+
+/// The policy side of a connection, implemented by the torrent. Every call comes from the
+/// connection's reader on the ring's thread; none may destroy the connection. A returned
+/// error closes the connection with that reason.
+class connection_handler {
+public:
+    virtual ~connection_handler() = default;
+    /// The peer's bitfield arrived (connection::remote_bits() holds it already).
+    virtual result<void> on_bitfield(connection& c) = 0;
+    virtual result<void> on_have(connection& c, std::uint32_t piece) = 0;
+    virtual void on_choke(connection& c, bool choked) = 0;
+    virtual void on_interest(connection& c, bool interested) = 0;
+    virtual result<void> on_request(connection& c, const request& r) = 0;
+    virtual void on_cancel(connection& c, const cancel& r) = 0;
+    /// A piece header arrived; returns where its payload goes: exactly m.length bytes in a
+    /// piece buffer that stay valid until on_block_done, or an empty span to discard them.
+    virtual result<std::span<std::byte>> on_block_header(connection& c, const piece_message& m) = 0;
+    /// The payload named by the last on_block_header is complete (stored = it went into the
+    /// span the handler gave) or failed to arrive (received = false; the span's bytes are
+    /// not valid). Called once per on_block_header that returned a value.
+    virtual void on_block_done(connection& c, const piece_message& m, bool stored,
+                               bool received) = 0;
+};
+
+struct connection_settings {
+    /// Longest silence from the peer before the connection is dropped.
+    std::chrono::seconds idle_timeout{120};
+    wire_limits limits;
+};
+
+/// Transfer counters of one connection.
+struct connection_counters {
+    std::uint64_t payload_received = 0; ///< block payload bytes received
+    std::uint64_t payload_sent = 0;
+    std::uint64_t bytes_received = 0; ///< everything, protocol included
+    std::uint64_t bytes_sent = 0;
+};
+
+class connection {
+public:
+    /// Takes over a connected socket on which the handshakes were exchanged. The ring is
+    /// borrowed and must outlive the connection.
+    connection(io::ring& ring, io::unique_fd socket, endpoint remote, wire_geometry geometry,
+               connection_settings settings);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() = default;
+
+    /// Runs the reader and the writer until the peer closes, an error or a protocol
+    /// violation happens, close() is called or `stop` is requested. Returns why it ended.
+    /// `handler` is borrowed until the task completes. Run once.
+    [[nodiscard]] io::task<std::error_code> run(connection_handler& handler, std::stop_token stop);
+    /// Ends run() with `reason` (reported as its result).
+    void close(std::error_code reason);
+
+    // Outgoing messages: queued and sent in order by the writer, one send in flight.
+    void send_keep_alive();
+    void send_choke(bool choke);
+    void send_interested(bool interested);
+    void send_have(std::uint32_t piece);
+    void send_bitfield(const bitfield& bits);
+    void send_request(const request& r);
+    void send_cancel(const cancel& c);
+
+    [[nodiscard]] const endpoint& remote() const noexcept { return m_remote; }
+    /// A number the owner chooses to find its own record of this connection.
+    void set_tag(std::uint32_t tag) noexcept { m_tag = tag; }
+    [[nodiscard]] std::uint32_t tag() const noexcept { return m_tag; }
+    [[nodiscard]] const bitfield& remote_bits() const noexcept { return m_remote_bits; }
+    /// The handler records a have here after accepting it.
+    void mark_remote_has(std::uint32_t piece) { m_remote_bits.set(piece); }
+    [[nodiscard]] bool peer_choking() const noexcept { return m_peer_choking; }
+    [[nodiscard]] bool peer_interested() const noexcept { return m_peer_interested; }
+    [[nodiscard]] bool am_choking() const noexcept { return m_am_choking; }
+    [[nodiscard]] bool am_interested() const noexcept { return m_am_interested; }
+    [[nodiscard]] const connection_counters& counters() const noexcept { return m_counters; }
+    [[nodiscard]] std::chrono::steady_clock::time_point last_sent() const noexcept {
+        return m_last_sent;
+    }
+    /// Bytes queued and not yet handed to the kernel.
+    [[nodiscard]] std::size_t send_backlog() const noexcept { return m_out.size(); }
+
+private:
+    // At most this many bytes are read ahead of the current message's start: a piece
+    // header's size, so a block's payload is never read into the header buffer.
+    static constexpr std::size_t header_window = piece_header_size;
+    // Short messages (request and cancel are the longest at 17 bytes) are read whole.
+    static constexpr std::size_t head_capacity = 32;
+
+    [[nodiscard]] io::task<std::error_code> read_loop(connection_handler& handler,
+                                                      std::stop_token stop);
+    [[nodiscard]] io::task<std::error_code> write_loop(std::stop_token stop);
+    // Reads until m_head holds at least `need` bytes, never past `ceiling`.
+    [[nodiscard]] io::task<std::error_code> fill(std::size_t need, std::size_t ceiling,
+                                                 std::stop_token stop);
+    // Receives exactly into.size() bytes (after what m_head already holds of them).
+    [[nodiscard]] io::task<std::error_code> receive_exactly(std::span<std::byte> into,
+                                                            std::stop_token stop);
+    [[nodiscard]] io::task<std::error_code> read_block(connection_handler& handler,
+                                                       const frame& f, std::stop_token stop);
+    [[nodiscard]] io::task<std::error_code> read_long_body(connection_handler& handler,
+                                                           const frame& f, std::stop_token stop);
+    [[nodiscard]] std::error_code dispatch(connection_handler& handler, const message& m);
+    void consume(std::size_t n);
+    void queue(std::span<const std::byte> bytes);
+
+    io::ring& m_ring;
+    io::unique_fd m_socket;
+    endpoint m_remote;
+    wire_geometry m_geometry;
+    connection_settings m_settings;
+    bitfield m_remote_bits;
+    std::array<std::byte, head_capacity> m_head{};
+    std::size_t m_head_size = 0;
+    std::vector<std::byte> m_body; // bitfields and other long messages
+    std::vector<std::byte> m_out;  // queued by send_*, taken by the writer
+    io::event m_out_ready;
+    std::stop_source m_stop{std::nostopstate};
+    std::error_code m_close_reason;
+    connection_counters m_counters;
+    std::chrono::steady_clock::time_point m_last_sent = std::chrono::steady_clock::now();
+    std::uint64_t m_messages = 0;
+    std::uint32_t m_tag = 0;
+    bool m_peer_choking = true;
+    bool m_peer_interested = false;
+    bool m_am_choking = true;
+    bool m_am_interested = false;
+};
+
+} // namespace spate::peer

@@ -1,0 +1,177 @@
+#pragma once
+/// torrent_download: the coordinator of one torrent's download. It owns the peer
+/// connections and decides, through the picker, what each one requests; blocks land in
+/// the active pieces' buffers; a complete piece is hashed, written through storage, and
+/// only then counted as had and announced. It delegates: picking to picker::piece_picker,
+/// bytes on the wire to peer::connection, files to storage::file_storage.
+
+#include <spate/core/endpoint.hpp>
+#include <spate/core/result.hpp>
+#include <spate/io/buffer_pool.hpp>
+#include <spate/io/event.hpp>
+#include <spate/io/ring.hpp>
+#include <spate/io/scope.hpp>
+#include <spate/io/task.hpp>
+#include <spate/metainfo/torrent_info.hpp>
+#include <spate/peer/connection.hpp>
+#include <spate/peer/handshake.hpp>
+#include <spate/picker/piece_picker.hpp>
+#include <spate/session/active_pieces.hpp>
+#include <spate/session/peer_candidates.hpp>
+#include <spate/session/rate_meter.hpp>
+#include <spate/storage/file_storage.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace spate::session {
+
+struct download_settings {
+    std::size_t max_peers = 200;
+    /// Connection attempts in flight at once.
+    std::size_t max_half_open = 50;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds handshake_timeout{10'000};
+    /// A peer that delivers none of its outstanding requests for this long loses them
+    /// (they go to other peers) and is snubbed; three times and it is dropped.
+    std::chrono::seconds request_timeout{60};
+    std::chrono::seconds idle_timeout{120};
+    std::chrono::seconds keep_alive_interval{120};
+    /// Requests in flight per peer: its download rate times this many seconds, in blocks,
+    /// within [min_queue, max_queue]; new peers start at start_queue.
+    double queue_seconds = 2.0;
+    std::uint32_t min_queue = 4;
+    std::uint32_t start_queue = 16;
+    std::uint32_t max_queue = 500;
+    /// A peer that shared in this many failed pieces is banned (alone in one: at once).
+    std::uint32_t shared_failures_to_ban = 4;
+};
+
+/// What the download reports as it goes, for the command line (all calls on the ring's
+/// thread, from inside run()).
+class download_observer {
+public:
+    virtual ~download_observer() = default;
+    virtual void piece_done(piece_index /*piece*/) {}
+    virtual void piece_failed(piece_index /*piece*/) {}
+    virtual void peer_banned(const endpoint& /*peer*/, std::string_view /*reason*/) {}
+    virtual void peer_dropped(const endpoint& /*peer*/, std::string_view /*reason*/) {}
+};
+
+struct download_stats {
+    std::uint64_t payload_received = 0; ///< block bytes received, duplicates included
+    std::uint64_t verified = 0;         ///< bytes of pieces hashed, written and had
+    std::uint64_t failed_pieces = 0;
+    std::size_t peers = 0;      ///< connected
+    std::size_t connecting = 0; ///< being dialled
+    std::size_t known_peers = 0;
+    double download_rate = 0; ///< payload bytes per second, last few seconds
+};
+
+class torrent_download final : private peer::connection_handler {
+public:
+    /// Everything passed is borrowed and must outlive the download. The picker already
+    /// knows which pieces are had (a resume or a check) and which are wanted.
+    torrent_download(io::ring& ring, const metainfo::torrent_info& torrent,
+                     storage::file_storage& storage, io::buffer_pool& pool,
+                     picker::piece_picker& picker, peer::peer_id self, download_settings settings,
+                     download_observer& observer);
+    torrent_download(const torrent_download&) = delete;
+    torrent_download& operator=(const torrent_download&) = delete;
+    ~torrent_download() override;
+
+    /// Peers to dial (from trackers or the command line); known ones are ignored.
+    void add_peers(std::span<const endpoint> peers);
+    /// Downloads until every wanted piece is had, `stop` is requested, or a write fails
+    /// (that error is returned). With `keep_running` it goes on after completion until
+    /// `stop`. Run once.
+    [[nodiscard]] io::task<result<void>> run(std::stop_token stop, bool keep_running);
+
+    [[nodiscard]] download_stats stats();
+    [[nodiscard]] bool finished() const { return m_picker.finished(); }
+
+private:
+    using clock = std::chrono::steady_clock;
+    struct outstanding {
+        picker::block_request block;
+        clock::time_point sent;
+    };
+    struct peer_state {
+        picker::peer_key key = 0;
+        endpoint remote;
+        std::unique_ptr<peer::connection> conn;
+        std::vector<outstanding> requests;         // in the order sent
+        std::vector<picker::block_request> cancelled; // may still arrive; dropped quietly
+        rate_meter down;
+        std::uint32_t timeouts = 0;
+        bool snubbed = false;
+        bool banned = false;
+    };
+
+    // connection_handler
+    result<void> on_bitfield(peer::connection& c) override;
+    result<void> on_have(peer::connection& c, std::uint32_t piece) override;
+    void on_choke(peer::connection& c, bool choked) override;
+    void on_interest(peer::connection& c, bool interested) override;
+    result<void> on_request(peer::connection& c, const peer::request& r) override;
+    void on_cancel(peer::connection& c, const peer::cancel& r) override;
+    result<std::span<std::byte>> on_block_header(peer::connection& c,
+                                                 const peer::piece_message& m) override;
+    void on_block_done(peer::connection& c, const peer::piece_message& m, bool stored,
+                       bool received) override;
+
+    // Peers (torrent_download.cpp).
+    io::task<void> peer_task(endpoint remote, std::stop_token stop);
+    io::task<void> tick_loop(std::stop_token stop);
+    void dial_more();
+    void tick(clock::time_point now);
+    [[nodiscard]] peer_state& state_of(const peer::connection& c);
+    void ban(const endpoint& remote, std::string_view reason);
+
+    // Blocks and pieces (torrent_blocks.cpp).
+    void update_interest(peer_state& peer);
+    void request_more(peer_state& peer);
+    void request_more_everywhere();
+    [[nodiscard]] std::uint32_t queue_target(peer_state& peer, clock::time_point now);
+    // Takes `block` away from `peer`: sends cancel (unless `quiet`) and remembers it, so a
+    // block already on the way is dropped without blaming the peer.
+    void withdraw(peer_state& peer, const picker::block_request& block, bool quiet);
+    void withdraw_piece_everywhere(piece_index piece);
+    void drop_all_requests(peer_state& peer, bool quiet);
+    io::task<void> finish_piece(piece_index piece);
+    void charge_failure(std::span<const picker::peer_key> senders);
+
+    io::ring& m_ring;
+    const metainfo::torrent_info& m_torrent;
+    storage::file_storage& m_storage;
+    picker::piece_picker& m_picker;
+    download_observer& m_observer;
+    peer::peer_id m_self;
+    download_settings m_settings;
+    peer::wire_geometry m_wire;
+    active_pieces m_pieces;
+    peer_candidates m_candidates;
+    std::unordered_map<picker::peer_key, std::unique_ptr<peer_state>> m_peers;
+    std::unordered_map<endpoint, std::uint32_t> m_failures; // shared failed pieces
+    // Who each key was, also after it disconnected: a failed piece may implicate a peer
+    // that is gone, and it must still be charged (and banned).
+    std::unordered_map<picker::peer_key, endpoint> m_key_endpoints;
+    std::vector<picker::block_request> m_picked;            // reused by request_more
+    io::scope* m_tasks = nullptr;                           // run()'s scope while it runs
+    io::event m_wake;
+    rate_meter m_down;
+    std::error_code m_fatal;
+    std::uint64_t m_verified = 0;
+    std::uint64_t m_failed_pieces = 0;
+    picker::peer_key m_next_key = 1;
+    bool m_buffers_wanted = false; // a peer stopped picking because the budget was spent
+};
+
+} // namespace spate::session

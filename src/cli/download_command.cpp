@@ -1,0 +1,434 @@
+// spate download <file.torrent> [-o DIR] [--peer ADDR:PORT]... [--max-peers N]
+//                [--select 0,2-5] [--sequential] [--json] [--seed] [--port N] [--no-tracker]
+// Checks what is already in DIR (fast when the resume file matches), announces, downloads
+// every selected piece, verifies and writes it, fsyncs, and exits 0 when all are written.
+
+#include "command.hpp"
+#include "download_plan.hpp"
+#include "download_report.hpp"
+#include "progress_line.hpp"
+#include "torrent_source.hpp"
+#include "units.hpp"
+
+#include <spate/io/buffer_pool.hpp>
+#include <spate/io/ring.hpp>
+#include <spate/io/scope.hpp>
+#include <spate/io/signals.hpp>
+#include <spate/io/timer_ops.hpp>
+#include <spate/net/http_client.hpp>
+#include <spate/net/resolver.hpp>
+#include <spate/picker/piece_picker.hpp>
+#include <spate/session/torrent_download.hpp>
+#include <spate/storage/check_pieces.hpp>
+#include <spate/storage/file_storage.hpp>
+#include <spate/storage/resume_store.hpp>
+#include <spate/tracker/announcer.hpp>
+#include <spate/tracker/udp_tracker_client.hpp>
+
+#include <fmt/core.h>
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <memory>
+
+namespace spate::cli {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct download_plan {
+    download_plan(download_options o, metainfo::torrent_info t)
+        : options(std::move(o)), torrent(std::move(t)) {}
+    download_options options;
+    metainfo::torrent_info torrent;
+    std::vector<endpoint> peers;
+    bitfield wanted;
+    pool_shape pool;
+    report_style style = report_style::pipe;
+};
+
+template <typename Bytes> void fill_random(Bytes&& bytes) {
+    if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+        // Without entropy, a weaker but still distinct value.
+        auto seed = static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
+                    static_cast<std::uint64_t>(::getpid());
+        for (auto& b : bytes) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            b = static_cast<std::byte>(seed >> 56);
+        }
+    }
+}
+
+peer::peer_id make_peer_id() {
+    std::array<std::byte, 12> random{};
+    fill_random(random);
+    return peer::make_peer_id(random);
+}
+
+// True when any payload file already exists under root: then existing data is checked.
+bool any_payload_exists(const std::string& root, const metainfo::torrent_info& torrent) {
+    for (const metainfo::torrent_file& file : torrent.files()) {
+        if (file.pad) {
+            continue;
+        }
+        struct stat st {};
+        const std::string path = root + "/" + file.relative_path().string();
+        if (::lstat(path.c_str(), &st) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint64_t bytes_of(const metainfo::torrent_info& torrent, const bitfield& pieces) {
+    std::uint64_t total = 0;
+    for (std::uint32_t p = 0; p < pieces.size(); ++p) {
+        if (pieces.test(p)) {
+            total += torrent.layout().piece_size(piece_index(p));
+        }
+    }
+    return total;
+}
+
+io::task<void> watch_signals(io::ring& ring, io::signal_set& signals, std::stop_source interrupt,
+                             std::stop_token stop, int* which) {
+    result<int> signal = co_await signals.wait(ring, stop);
+    if (signal) {
+        *which = *signal;
+        interrupt.request_stop();
+    }
+}
+
+io::task<void> report_loop(io::ring& ring, session::torrent_download& download,
+                           download_report& report, std::uint64_t had, std::stop_token stop) {
+    while (!stop.stop_requested()) {
+        result<void> slept = co_await io::sleep_for(ring, std::chrono::milliseconds(500), stop);
+        if (!slept) {
+            break;
+        }
+        report.progress(download.stats(), had);
+    }
+}
+
+// Makes the resume file claim what is on disk now: the have-bitfield is taken before the
+// fsync, so it names only pieces whose writes completed before the fsync was issued.
+io::task<result<void>> save_progress(io::ring& ring, storage::file_storage& storage,
+                                     const metainfo::torrent_info& torrent,
+                                     const picker::piece_picker& picker, std::string root) {
+    storage::resume_data data;
+    data.info_hash = torrent.info_hash();
+    data.have = picker.have_bits();
+    result<void> synced = co_await storage.sync();
+    if (!synced) {
+        co_return fail(synced.error());
+    }
+    result<std::vector<storage::file_stat>> stats = storage.stat_files();
+    if (!stats) {
+        co_return fail(stats.error());
+    }
+    data.files = std::move(*stats);
+    co_return co_await storage::save_resume(ring, std::move(root), data);
+}
+
+io::task<void> resume_loop(io::ring& ring, storage::file_storage& storage,
+                           const metainfo::torrent_info& torrent,
+                           const picker::piece_picker& picker, std::string root,
+                           std::stop_token stop) {
+    std::uint32_t saved = picker.have_bits().count();
+    while (!stop.stop_requested()) {
+        result<void> slept = co_await io::sleep_for(ring, std::chrono::seconds(10), stop);
+        if (!slept) {
+            break;
+        }
+        if (picker.have_bits().count() != saved) {
+            saved = picker.have_bits().count();
+            // A failure here is not fatal: the final save, or a recheck, covers it.
+            static_cast<void>(co_await save_progress(ring, storage, torrent, picker, root));
+        }
+    }
+}
+
+// Existing data: trusted from the resume file when every file is unchanged since it was
+// written, else hashed piece by piece. Returns the pieces that are good.
+io::task<result<bitfield>> find_existing(io::ring& ring, storage::file_storage& storage,
+                                         const download_plan& plan, io::buffer_pool& pool,
+                                         download_report& report, std::stop_token stop) {
+    const metainfo::torrent_info& torrent = plan.torrent;
+    result<std::optional<storage::resume_data>> resume = co_await storage::load_resume(
+        ring, plan.options.output, torrent.info_hash(), torrent.piece_count(),
+        torrent.files().size());
+    if (resume && *resume) {
+        result<std::vector<storage::file_stat>> now = storage.stat_files();
+        if (now) {
+            if (std::optional<bitfield> have = storage::fast_resume_have(**resume, *now)) {
+                report.checked(have->count(), torrent.piece_count(), true);
+                co_return *have;
+            }
+        }
+    }
+    progress_line line("checking", torrent.total_size());
+    auto progress = [&line, &torrent](std::uint32_t done, std::uint32_t total) {
+        line.update(total == 0 ? 0 : torrent.total_size() * done / total);
+    };
+    result<storage::check_result> checked =
+        co_await storage::check_pieces(ring, storage, torrent, pool, progress, stop);
+    line.finish();
+    if (!checked) {
+        co_return fail(checked.error());
+    }
+    report.checked(checked->good.count(), torrent.piece_count(), false);
+    co_return checked->good;
+}
+
+io::task<int> download_main(io::ring& ring, const download_plan& plan) {
+    const download_options& options = plan.options;
+    const metainfo::torrent_info& torrent = plan.torrent;
+    download_report report(plan.style, torrent.name(), bytes_of(torrent, plan.wanted));
+
+    io::scope background;
+    std::stop_source interrupt;
+    int signal = 0;
+    auto signals = io::signal_set::create({SIGINT, SIGTERM});
+    if (signals) {
+        background.spawn(watch_signals(ring, *signals, interrupt, background.token(), &signal));
+    }
+    auto finish = [&](int status) -> int {
+        if (signal != 0) {
+            return 128 + signal;
+        }
+        return status;
+    };
+
+    auto pool = io::buffer_pool::create(ring, plan.pool.slot_size, plan.pool.slots);
+    if (!pool) {
+        background.request_stop();
+        co_await background.join();
+        co_return report_error(exit_runtime_failure,
+                               fmt::format("cannot set up {} piece buffers of {}: {}",
+                                           plan.pool.slots, format_size(plan.pool.slot_size),
+                                           pool.error().message()));
+    }
+    const bool existing = any_payload_exists(options.output, torrent);
+    storage::storage_options storage_options;
+    storage_options.preallocate = options.preallocate;
+    auto storage = co_await storage::file_storage::open(ring, torrent, options.output,
+                                                        storage_options,
+                                                        storage::open_mode::create);
+    if (!storage) {
+        background.request_stop();
+        co_await background.join();
+        co_return report_error(exit_runtime_failure,
+                               fmt::format("cannot open the download folder {}: {}",
+                                           options.output, storage.error().message()));
+    }
+    storage::file_storage& files = **storage;
+
+    std::uint64_t seed_value = 0;
+    fill_random(std::span(reinterpret_cast<std::byte*>(&seed_value), sizeof(seed_value)));
+    picker::picker_options picker_options;
+    picker_options.sequential = options.sequential;
+    picker_options.seed = seed_value;
+    picker::piece_picker picker(torrent.piece_count(), torrent.piece_length(),
+                                torrent.total_size(), picker_options);
+    for (std::uint32_t p = 0; p < torrent.piece_count(); ++p) {
+        if (!plan.wanted.test(p)) {
+            picker.set_priority(piece_index(p), picker::priority::skip);
+        }
+    }
+    if (existing) {
+        result<bitfield> good =
+            co_await find_existing(ring, files, plan, *pool, report, interrupt.get_token());
+        if (!good && signal == 0) {
+            co_await files.close();
+            background.request_stop();
+            co_await background.join();
+            co_return report_error(exit_runtime_failure,
+                                   fmt::format("cannot check the data in {}: {}", options.output,
+                                               good.error().message()));
+        }
+        if (good) {
+            for (std::uint32_t p = 0; p < good->size(); ++p) {
+                if (good->test(p)) {
+                    picker.mark_have(piece_index(p));
+                }
+            }
+        }
+    }
+    std::uint64_t had = 0;
+    for (std::uint32_t p = 0; p < torrent.piece_count(); ++p) {
+        if (plan.wanted.test(p) && picker.have(piece_index(p))) {
+            had += torrent.layout().piece_size(piece_index(p));
+        }
+    }
+
+    session::download_settings settings;
+    settings.max_peers = options.max_peers;
+    const peer::peer_id self = make_peer_id();
+    session::torrent_download download(ring, torrent, files, *pool, picker, self, settings,
+                                       report);
+    download.add_peers(plan.peers);
+
+    // Trackers.
+    std::unique_ptr<net::resolver> resolver;
+    std::unique_ptr<net::http_client> http;
+    std::unique_ptr<tracker::udp_tracker_client> udp;
+    std::unique_ptr<tracker::announcer> announcer;
+    io::scope announcing;
+    if (!options.no_tracker && !torrent.trackers().empty()) {
+        auto names = net::resolver::create(ring);
+        if (names) {
+            resolver = std::move(*names);
+            auto client = net::http_client::create(ring, *resolver);
+            if (client) {
+                http = std::move(*client);
+            }
+        }
+        if (resolver && http) {
+            udp = std::make_unique<tracker::udp_tracker_client>(ring);
+            tracker::announce_identity identity;
+            identity.info_hash = torrent.info_hash();
+            std::copy(self.begin(), self.end(), identity.peer.begin());
+            identity.port = options.port;
+            std::uint32_t key = 0;
+            fill_random(std::span(reinterpret_cast<std::byte*>(&key), sizeof(key)));
+            identity.key = key;
+            tracker::tracker_services services{ring, *resolver, *http, *udp};
+            const std::uint64_t wanted_bytes = bytes_of(torrent, plan.wanted);
+            announcer = std::make_unique<tracker::announcer>(
+                torrent.trackers(), identity, services, tracker::announcer_settings{},
+                [&download, had, wanted_bytes] {
+                    const session::download_stats s = download.stats();
+                    tracker::announce_numbers n;
+                    n.downloaded = s.payload_received;
+                    const std::uint64_t have = had + s.verified;
+                    n.left = wanted_bytes > have ? wanted_bytes - have : 0;
+                    return n;
+                },
+                [&download](std::span<const endpoint> found) { download.add_peers(found); });
+            announcing.spawn(announcer->run(announcing.token()));
+        } else {
+            report.clear_line();
+            fmt::print(stderr, "spate: warning: trackers unavailable (DNS or HTTP set-up failed)\n");
+        }
+    }
+    background.spawn(report_loop(ring, download, report, had, background.token()));
+    background.spawn(
+        resume_loop(ring, files, torrent, picker, options.output, background.token()));
+
+    const auto started = clock::now();
+    result<void> outcome = co_await download.run(interrupt.get_token(), options.seed);
+    const auto elapsed = clock::now() - started;
+
+    // A completed download tells the tracker before it says goodbye.
+    if (announcer && download.finished() && !options.seed) {
+        announcer->completed();
+        for (int i = 0; i < 30 && !announcer->stats().completed_sent &&
+                        announcer->stats().started_sent && !interrupt.stop_requested();
+             ++i) {
+            static_cast<void>(co_await io::sleep_for(ring, std::chrono::milliseconds(100)));
+        }
+    }
+    announcing.request_stop();
+    co_await announcing.join();
+    if (udp) {
+        co_await udp->close();
+    }
+    background.request_stop();
+    co_await background.join();
+
+    result<void> saved = co_await save_progress(ring, files, torrent, picker, options.output);
+    co_await files.close();
+    report.clear_line();
+    if (!outcome) {
+        co_return finish(report_error(
+            exit_runtime_failure,
+            fmt::format("writing to {} failed: {}", options.output, outcome.error().message())));
+    }
+    if (!saved) {
+        co_return finish(report_error(exit_runtime_failure,
+                                      fmt::format("cannot save the data in {}: {}",
+                                                  options.output, saved.error().message())));
+    }
+    if (signal != 0) {
+        co_return finish(exit_ok);
+    }
+    const session::download_stats s = download.stats();
+    report.done(s.verified, elapsed, s.failed_pieces, report.bans());
+    co_return exit_ok;
+}
+
+int run_download(const download_options& options) {
+    io::ring_options ring_options;
+    ring_options.entries = 1024;
+    auto ring = io::ring::create(ring_options);
+    if (!ring) {
+        return report_ring_failure(ring.error());
+    }
+    auto target = load_torrent_target(*ring, options.source);
+    if (!target) {
+        return report_error(exit_bad_input, target.error());
+    }
+    if (!target->torrent) {
+        return report_error(exit_bad_input,
+                            "downloading from a magnet link needs the metadata exchange "
+                            "(BEP 9), which spate does not have yet: give a .torrent file");
+    }
+    download_plan plan(options, std::move(*target->torrent));
+    plan.style = choose_report_style(options.json);
+    for (const std::string& text : options.peers) {
+        auto peer = endpoint::parse(text);
+        if (!peer || peer->port() == 0) {
+            return report_error(exit_bad_input,
+                                fmt::format("--peer {}: not an address:port (like 127.0.0.2:6881 "
+                                            "or [::1]:6881)",
+                                            text));
+        }
+        plan.peers.push_back(*peer);
+    }
+    auto selection = parse_file_selection(options.select, plan.torrent.files().size());
+    if (!selection) {
+        return report_error(exit_bad_input, selection.error());
+    }
+    auto budget = parse_size(options.memory);
+    if (!budget || *budget == 0) {
+        return report_error(exit_bad_input,
+                            fmt::format("--memory {}: not a size like 256M or 1G", options.memory));
+    }
+    if (options.max_peers == 0) {
+        return report_error(exit_bad_input, "--max-peers must be at least 1");
+    }
+    plan.pool = plan_piece_pool(plan.torrent.piece_length(), *budget);
+    plan.wanted = wanted_pieces(plan.torrent, *selection);
+    return ring->run(download_main(*ring, plan));
+}
+
+} // namespace
+
+void add_download_command(CLI::App& app, command_main& selected) {
+    auto options = std::make_shared<download_options>();
+    CLI::App* sub = app.add_subcommand("download", "Download a torrent, verify it, write it");
+    sub->add_option("source", options->source, "a .torrent file")->required();
+    sub->add_option("-o,--output", options->output, "the download folder (default: .)");
+    sub->add_option("--peer", options->peers,
+                    "also connect to this peer, ADDR:PORT (repeatable)");
+    sub->add_option("--max-peers", options->max_peers, "most connections (default 200)");
+    sub->add_option("--select", options->select,
+                    "download only these files, by index as `spate info` numbers them: 0,2-5");
+    sub->add_option("--memory", options->memory, "piece buffer memory (default 256M)");
+    sub->add_flag("--sequential", options->sequential, "fetch pieces in order");
+    sub->add_flag("--json", options->json, "print one JSON object per line");
+    sub->add_flag("--seed", options->seed, "keep running after the download completes");
+    sub->add_flag("--no-tracker", options->no_tracker, "do not announce to trackers");
+    sub->add_flag("--preallocate", options->preallocate,
+                  "allocate whole files up front (default: sparse files)");
+    sub->add_option("--port", options->port, "the peer port to announce (default 6881)")
+        ->check(CLI::Range(1, 65535));
+    sub->callback(
+        [options, &selected] { selected = [options] { return run_download(*options); }; });
+}
+
+} // namespace spate::cli

@@ -1,0 +1,300 @@
+// torrent_download: what each peer requests, where its blocks go, and what happens to a
+// piece once its last block is in: hash, write, have. Peers and the tick are in
+// torrent_download.cpp.
+#include <spate/core/hash.hpp>
+#include <spate/peer/error.hpp>
+#include <spate/session/error.hpp>
+#include <spate/session/torrent_download.hpp>
+
+#include <algorithm>
+
+namespace spate::session {
+
+namespace {
+
+picker::block_request to_block(std::uint32_t piece, std::uint32_t begin, std::uint32_t length) {
+    return picker::block_request{piece_index(piece), begin, length};
+}
+
+peer::request to_request(const picker::block_request& b) {
+    return peer::request{b.piece.value(), b.begin, b.length};
+}
+
+// Recently withdrawn requests remembered per peer; older ones arriving count as unrequested.
+constexpr std::size_t max_cancelled = 2048;
+
+} // namespace
+
+result<void> torrent_download::on_bitfield(peer::connection& c) {
+    peer_state& peer = state_of(c);
+    m_picker.add_peer(c.remote_bits());
+    update_interest(peer);
+    return {};
+}
+
+result<void> torrent_download::on_have(peer::connection& c, std::uint32_t piece) {
+    if (c.remote_bits().test(piece)) {
+        return {}; // a repeated have changes nothing (and must not count twice)
+    }
+    c.mark_remote_has(piece);
+    m_picker.add_have(piece_index(piece));
+    peer_state& peer = state_of(c);
+    if (!c.am_interested() && m_picker.is_wanted(piece_index(piece))) {
+        update_interest(peer);
+    }
+    return {};
+}
+
+void torrent_download::on_choke(peer::connection& c, bool choked) {
+    peer_state& peer = state_of(c);
+    if (choked) {
+        // BEP 3: a choke discards the requests it receives; ask again after the unchoke.
+        drop_all_requests(peer, true);
+    } else {
+        request_more(peer);
+    }
+}
+
+void torrent_download::on_interest(peer::connection& /*c*/, bool /*interested*/) {
+    // Uploading is the seeding issue's; until then every peer stays choked.
+}
+
+result<void> torrent_download::on_request(peer::connection& /*c*/, const peer::request& /*r*/) {
+    // We choke every peer, and BEP 3 lets a choking peer ignore requests.
+    return {};
+}
+
+void torrent_download::on_cancel(peer::connection& /*c*/, const peer::cancel& /*r*/) {}
+
+result<std::span<std::byte>> torrent_download::on_block_header(peer::connection& c,
+                                                               const peer::piece_message& m) {
+    peer_state& peer = state_of(c);
+    const picker::block_request block = to_block(m.piece, m.begin, m.length);
+    auto it = std::find_if(peer.requests.begin(), peer.requests.end(),
+                           [&](const outstanding& o) { return o.block == block; });
+    if (it == peer.requests.end()) {
+        auto late = std::find(peer.cancelled.begin(), peer.cancelled.end(), block);
+        if (late == peer.cancelled.end()) {
+            return fail(peer::errc::unrequested_piece);
+        }
+        peer.cancelled.erase(late);
+        return std::span<std::byte>{}; // withdrawn while on its way: drop it
+    }
+    peer.requests.erase(it);
+    active_piece* piece = m_pieces.find(block.piece);
+    if (piece == nullptr || piece->finishing) {
+        return std::span<std::byte>{};
+    }
+    const std::uint32_t index = block.begin / picker::block_size;
+    if (piece->blocks[index] != block_status::missing) {
+        return std::span<std::byte>{}; // an endgame duplicate of a block already here
+    }
+    piece->blocks[index] = block_status::receiving;
+    return piece->block_memory(block.begin, block.length);
+}
+
+void torrent_download::on_block_done(peer::connection& c, const peer::piece_message& m,
+                                     bool stored, bool received) {
+    peer_state& peer = state_of(c);
+    const picker::block_request block = to_block(m.piece, m.begin, m.length);
+    const clock::time_point now = clock::now();
+    if (received) {
+        peer.down.add(m.length, now);
+        m_down.add(m.length, now);
+        peer.snubbed = false;
+        peer.timeouts = 0;
+    }
+    if (!stored) {
+        // Dropped data (a duplicate, or a block another peer is delivering): the picker
+        // only forgets that it was requested from this peer.
+        m_picker.on_request_dropped(block, peer.key);
+        request_more(peer);
+        return;
+    }
+    active_piece* piece = m_pieces.find(block.piece);
+    const std::uint32_t index = block.begin / picker::block_size;
+    if (!received) {
+        piece->blocks[index] = block_status::missing;
+        m_picker.on_request_dropped(block, peer.key);
+        return; // the connection is closing
+    }
+    piece->blocks[index] = block_status::received;
+    piece->senders[index] = peer.key;
+    ++piece->received;
+    picker::piece_picker::received_result r = m_picker.on_block_received(block, peer.key);
+    for (picker::peer_key other : r.cancel_from) {
+        if (auto o = m_peers.find(other); o != m_peers.end()) {
+            withdraw(*o->second, block, false);
+        }
+    }
+    if (piece->complete()) {
+        piece->finishing = true;
+        m_tasks->spawn(finish_piece(block.piece));
+    }
+    request_more(peer);
+}
+
+void torrent_download::update_interest(peer_state& peer) {
+    const bool want = m_picker.is_interesting(peer.conn->remote_bits());
+    if (want != peer.conn->am_interested()) {
+        peer.conn->send_interested(want);
+    }
+}
+
+std::uint32_t torrent_download::queue_target(peer_state& peer, clock::time_point now) {
+    if (peer.snubbed) {
+        return 1;
+    }
+    const double rate = peer.down.rate(now);
+    if (rate <= 0) {
+        return m_settings.start_queue;
+    }
+    const double blocks = rate * m_settings.queue_seconds / picker::block_size;
+    return static_cast<std::uint32_t>(std::clamp(blocks, double(m_settings.min_queue),
+                                                 double(m_settings.max_queue)));
+}
+
+void torrent_download::request_more(peer_state& peer) {
+    peer::connection& c = *peer.conn;
+    if (!c.am_interested() || c.peer_choking() || peer.banned || m_fatal) {
+        return;
+    }
+    const std::uint32_t target = queue_target(peer, clock::now());
+    if (peer.requests.size() >= target) {
+        return;
+    }
+    m_picked.clear();
+    m_picker.pick(c.remote_bits(), peer.key, target - peer.requests.size(), m_picked);
+    const clock::time_point now = clock::now();
+    for (std::size_t i = 0; i < m_picked.size(); ++i) {
+        const picker::block_request& block = m_picked[i];
+        const auto size = static_cast<std::uint32_t>(m_torrent.layout().piece_size(block.piece));
+        if (m_pieces.start(block.piece, size) == nullptr) {
+            // The piece-buffer budget is spent: the rest waits for a buffer to come back.
+            for (std::size_t j = i; j < m_picked.size(); ++j) {
+                m_picker.on_request_dropped(m_picked[j], peer.key);
+            }
+            m_buffers_wanted = true;
+            break;
+        }
+        peer.requests.push_back(outstanding{block, now});
+        c.send_request(to_request(block));
+    }
+    if (peer.requests.empty() && !m_picker.is_interesting(c.remote_bits())) {
+        update_interest(peer);
+    }
+}
+
+void torrent_download::request_more_everywhere() {
+    std::vector<peer_state*> peers;
+    peers.reserve(m_peers.size());
+    for (auto& [key, peer] : m_peers) {
+        peers.push_back(peer.get());
+    }
+    for (peer_state* peer : peers) {
+        request_more(*peer);
+    }
+}
+
+void torrent_download::withdraw(peer_state& peer, const picker::block_request& block, bool quiet) {
+    auto it = std::find_if(peer.requests.begin(), peer.requests.end(),
+                           [&](const outstanding& o) { return o.block == block; });
+    if (it == peer.requests.end()) {
+        return;
+    }
+    peer.requests.erase(it);
+    m_picker.on_request_dropped(block, peer.key);
+    if (peer.cancelled.size() >= max_cancelled) {
+        peer.cancelled.erase(peer.cancelled.begin());
+    }
+    peer.cancelled.push_back(block);
+    if (!quiet) {
+        peer.conn->send_cancel(peer::cancel{block.piece.value(), block.begin, block.length});
+    }
+}
+
+void torrent_download::drop_all_requests(peer_state& peer, bool quiet) {
+    while (!peer.requests.empty()) {
+        withdraw(peer, peer.requests.back().block, quiet);
+    }
+}
+
+void torrent_download::withdraw_piece_everywhere(piece_index piece) {
+    for (auto& [key, peer] : m_peers) {
+        std::vector<picker::block_request> mine;
+        for (const outstanding& o : peer->requests) {
+            if (o.block.piece == piece) {
+                mine.push_back(o.block);
+            }
+        }
+        for (const picker::block_request& b : mine) {
+            withdraw(*peer, b, false);
+        }
+    }
+}
+
+io::task<void> torrent_download::finish_piece(piece_index index) {
+    active_piece* piece = m_pieces.find(index);
+    // Endgame duplicates still out for this piece are no longer needed.
+    withdraw_piece_everywhere(index);
+    const sha1_digest digest = sha1(piece->slot.span().first(piece->size));
+    if (digest != m_torrent.piece_hash(index)) {
+        std::vector<picker::peer_key> senders = piece->senders;
+        std::sort(senders.begin(), senders.end());
+        senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
+        m_picker.on_piece_failed(index);
+        m_pieces.release(index);
+        ++m_failed_pieces;
+        m_observer.piece_failed(index);
+        charge_failure(senders);
+        request_more_everywhere();
+        co_return;
+    }
+    // The buffer stays held until the write completed: the kernel reads from it.
+    result<void> written = co_await m_storage.write_piece(index, piece->slot);
+    if (!written) {
+        m_pieces.release(index);
+        if (!m_fatal) {
+            m_fatal = written.error();
+        }
+        m_wake.notify();
+        co_return;
+    }
+    m_picker.mark_have(index);
+    m_pieces.release(index);
+    m_verified += m_torrent.layout().piece_size(index);
+    m_observer.piece_done(index);
+    std::vector<peer_state*> peers;
+    for (auto& [key, peer] : m_peers) {
+        peers.push_back(peer.get());
+    }
+    for (peer_state* peer : peers) {
+        peer->conn->send_have(index.value());
+        if (peer->conn->am_interested() && peer->requests.empty()) {
+            update_interest(*peer);
+        }
+    }
+    if (m_picker.finished()) {
+        m_wake.notify();
+    }
+    if (std::exchange(m_buffers_wanted, false)) {
+        request_more_everywhere();
+    }
+}
+
+void torrent_download::charge_failure(std::span<const picker::peer_key> senders) {
+    for (picker::peer_key key : senders) {
+        auto it = m_key_endpoints.find(key);
+        if (it == m_key_endpoints.end()) {
+            continue;
+        }
+        const endpoint remote = it->second;
+        if (senders.size() == 1) {
+            ban(remote, "sole source of a piece that failed its hash check");
+        } else if (++m_failures[remote] >= m_settings.shared_failures_to_ban) {
+            ban(remote, "took part in too many pieces that failed their hash check");
+        }
+    }
+}
+
+} // namespace spate::session

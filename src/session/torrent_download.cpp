@@ -1,0 +1,206 @@
+// torrent_download: running the download, dialling peers, the periodic tick. What is
+// requested and what happens to blocks and pieces is in torrent_blocks.cpp.
+#include <spate/io/timer_ops.hpp>
+#include <spate/peer/dial.hpp>
+#include <spate/session/error.hpp>
+#include <spate/session/torrent_download.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace spate::session {
+
+namespace {
+
+peer::wire_geometry wire_geometry_of(const metainfo::torrent_info& torrent) {
+    result<peer::wire_geometry> g = peer::wire_geometry::create(
+        torrent.piece_count(), torrent.piece_length(), torrent.total_size());
+    if (!g) {
+        // metainfo validated the torrent with the same limits.
+        std::fprintf(stderr, "spate: torrent geometry refused: %s\n", g.error().message().c_str());
+        std::abort();
+    }
+    return *g;
+}
+
+} // namespace
+
+torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info& torrent,
+                                   storage::file_storage& storage, io::buffer_pool& pool,
+                                   picker::piece_picker& picker, peer::peer_id self,
+                                   download_settings settings, download_observer& observer)
+    : m_ring(ring), m_torrent(torrent), m_storage(storage), m_picker(picker),
+      m_observer(observer), m_self(self), m_settings(settings),
+      m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring) {}
+
+torrent_download::~torrent_download() = default;
+
+void torrent_download::add_peers(std::span<const endpoint> peers) {
+    for (const endpoint& p : peers) {
+        m_candidates.add(p);
+    }
+    dial_more();
+}
+
+io::task<result<void>> torrent_download::run(std::stop_token stop, bool keep_running) {
+    io::scope tasks;
+    m_tasks = &tasks;
+    std::stop_callback forward(stop, [&tasks] { tasks.request_stop(); });
+    tasks.spawn(tick_loop(tasks.token()));
+    dial_more();
+    while (!stop.stop_requested() && !m_fatal && (keep_running || !m_picker.finished())) {
+        static_cast<void>(co_await m_wake.wait(stop));
+    }
+    tasks.request_stop();
+    co_await tasks.join();
+    m_tasks = nullptr;
+    if (m_fatal) {
+        co_return fail(m_fatal);
+    }
+    co_return result<void>{};
+}
+
+download_stats torrent_download::stats() {
+    const clock::time_point now = clock::now();
+    download_stats s;
+    s.payload_received = m_down.total();
+    s.verified = m_verified;
+    s.failed_pieces = m_failed_pieces;
+    s.peers = m_peers.size();
+    s.connecting = m_candidates.connecting();
+    s.known_peers = m_candidates.known();
+    s.download_rate = m_down.rate(now);
+    return s;
+}
+
+void torrent_download::dial_more() {
+    if (m_tasks == nullptr || m_tasks->stop_requested() || m_fatal) {
+        return;
+    }
+    if (m_picker.finished()) {
+        return; // nothing left to fetch; seeding takes incoming peers
+    }
+    const clock::time_point now = clock::now();
+    while (m_candidates.connecting() < m_settings.max_half_open &&
+           m_candidates.connecting() + m_candidates.connected() < m_settings.max_peers) {
+        std::optional<endpoint> next = m_candidates.next(now);
+        if (!next) {
+            break;
+        }
+        m_tasks->spawn(peer_task(*next, m_tasks->token()));
+    }
+}
+
+io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop) {
+    result<io::unique_fd> socket =
+        co_await peer::dial(m_ring, remote, m_settings.connect_timeout, stop);
+    if (!socket) {
+        m_candidates.on_failed(remote, clock::now());
+        dial_more();
+        co_return;
+    }
+    peer::handshake ours;
+    ours.info_hash = m_torrent.info_hash();
+    ours.id = m_self;
+    result<peer::handshake> theirs = co_await peer::exchange_handshake(
+        m_ring, socket->get(), ours, m_settings.handshake_timeout, stop);
+    if (!theirs) {
+        m_candidates.on_failed(remote, clock::now());
+        dial_more();
+        co_return;
+    }
+    if (theirs->id == m_self) {
+        // Our own listen address came back from a tracker.
+        m_candidates.ban(remote);
+        dial_more();
+        co_return;
+    }
+    m_candidates.on_connected(remote);
+
+    peer::connection_settings conn_settings;
+    conn_settings.idle_timeout = m_settings.idle_timeout;
+    auto owned = std::make_unique<peer_state>();
+    peer_state& peer = *owned;
+    peer.key = m_next_key++;
+    peer.remote = remote;
+    m_key_endpoints.emplace(peer.key, remote);
+    peer.conn = std::make_unique<peer::connection>(m_ring, std::move(*socket), remote, m_wire,
+                                                   conn_settings);
+    peer.conn->set_tag(peer.key);
+    m_peers.emplace(peer.key, std::move(owned));
+    if (!m_picker.have_bits().none()) {
+        peer.conn->send_bitfield(m_picker.have_bits());
+    }
+
+    std::error_code why = co_await peer.conn->run(*this, stop);
+
+    // Everything this peer had requested goes back to the picker; its pieces no longer
+    // count towards availability.
+    static_cast<void>(m_picker.on_peer_gone(peer.key));
+    m_picker.remove_peer(peer.conn->remote_bits());
+    const bool banned = peer.banned;
+    m_peers.erase(peer.key); // `peer` dangles from here on
+    if (!banned) {
+        if (!stop.stop_requested()) {
+            m_observer.peer_dropped(remote, why.message());
+        }
+        m_candidates.on_closed(remote, clock::now());
+    }
+    request_more_everywhere();
+    dial_more();
+}
+
+io::task<void> torrent_download::tick_loop(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+        result<void> slept = co_await io::sleep_for(m_ring, std::chrono::milliseconds(500), stop);
+        if (!slept) {
+            break;
+        }
+        tick(clock::now());
+    }
+}
+
+void torrent_download::tick(clock::time_point now) {
+    std::vector<peer_state*> peers;
+    peers.reserve(m_peers.size());
+    for (auto& [key, peer] : m_peers) {
+        peers.push_back(peer.get());
+    }
+    for (peer_state* peer : peers) {
+        if (!peer->requests.empty() &&
+            now - peer->requests.front().sent > m_settings.request_timeout) {
+            // Its blocks go to other peers; it keeps at most one request until it delivers.
+            drop_all_requests(*peer, false);
+            peer->snubbed = true;
+            if (++peer->timeouts >= 3) {
+                peer->conn->close(make_error_code(errc::request_timeout));
+                continue;
+            }
+        }
+        if (now - peer->conn->last_sent() >= m_settings.keep_alive_interval) {
+            peer->conn->send_keep_alive();
+        }
+        request_more(*peer);
+    }
+    dial_more();
+}
+
+torrent_download::peer_state& torrent_download::state_of(const peer::connection& c) {
+    return *m_peers.at(c.tag());
+}
+
+void torrent_download::ban(const endpoint& remote, std::string_view reason) {
+    if (m_candidates.is_banned(remote)) {
+        return;
+    }
+    m_candidates.ban(remote);
+    m_observer.peer_banned(remote, reason);
+    for (auto& [key, peer] : m_peers) {
+        if (peer->remote == remote && !peer->banned) {
+            peer->banned = true;
+            peer->conn->close(make_error_code(errc::banned_for_bad_data));
+        }
+    }
+}
+
+} // namespace spate::session
