@@ -270,6 +270,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     const peer::peer_id self = make_peer_id();
     session::torrent_download download(ring, torrent, files, *pool, picker, self, settings,
                                        report);
+    report.watch(&download, options.seed);
     download.add_peers(plan.peers);
 
     // Trackers.
@@ -323,14 +324,10 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     result<void> outcome = co_await download.run(interrupt.get_token(), options.seed);
     const auto elapsed = clock::now() - started;
 
-    // A completed download tells the tracker before it says goodbye.
-    if (announcer && download.finished() && !options.seed) {
+    // The tracker hears `completed` when the announcer finds the time (it respects the
+    // tracker's min interval); a download that exits now says `stopped` with left = 0.
+    if (announcer && download.finished()) {
         announcer->completed();
-        for (int i = 0; i < 30 && !announcer->stats().completed_sent &&
-                        announcer->stats().started_sent && !interrupt.stop_requested();
-             ++i) {
-            static_cast<void>(co_await io::sleep_for(ring, std::chrono::milliseconds(100)));
-        }
     }
     announcing.request_stop();
     co_await announcing.join();

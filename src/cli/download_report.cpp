@@ -83,6 +83,14 @@ void download_report::peer_dropped(const endpoint& peer, std::string_view reason
     }
 }
 
+void download_report::download_complete() {
+    if (m_download == nullptr || m_done_printed || !m_announce_completion) {
+        return;
+    }
+    const session::download_stats s = m_download->stats();
+    done(s.verified, std::chrono::steady_clock::now() - m_started, s.failed_pieces, m_bans);
+}
+
 void download_report::progress(const session::download_stats& stats, std::uint64_t had_bytes) {
     const auto now = std::chrono::steady_clock::now();
     const auto interval = m_style == report_style::pipe ? std::chrono::seconds(5)
@@ -98,6 +106,7 @@ void download_report::progress(const session::download_stats& stats, std::uint64
     const double left = static_cast<double>(m_wanted > have ? m_wanted - have : 0);
     const double eta = stats.download_rate > 0 ? left / stats.download_rate : -1;
     const auto rate = static_cast<std::uint64_t>(stats.download_rate);
+    const auto up = static_cast<std::uint64_t>(stats.upload_rate);
     if (m_style == report_style::json) {
         json_writer w;
         w.begin_object().key("event").value("progress");
@@ -109,9 +118,10 @@ void download_report::progress(const session::download_stats& stats, std::uint64
         print_json(w.end_object());
         return;
     }
-    std::string line = fmt::format("{:5.1f}%  {} of {}  down {}/s  up 0 B/s  peers {}  ETA {}",
+    std::string line = fmt::format("{:5.1f}%  {} of {}  down {}/s  up {}/s  peers {}  ETA {}",
                                    percent, format_size(have), format_size(m_wanted),
-                                   format_size(rate), stats.peers, format_eta(eta));
+                                   format_size(rate), format_size(up), stats.peers,
+                                   format_eta(eta));
     if (m_style == report_style::terminal) {
         fmt::print(stderr, "\r{}\x1b[K", line);
         std::fflush(stderr);
@@ -138,6 +148,10 @@ void download_report::checked(std::uint32_t good, std::uint32_t total, bool fast
 
 void download_report::done(std::uint64_t bytes, std::chrono::duration<double> elapsed,
                            std::uint64_t failed_pieces, std::uint64_t banned) {
+    if (m_done_printed) {
+        return;
+    }
+    m_done_printed = true;
     const double seconds = elapsed.count();
     const auto rate =
         seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(bytes) / seconds) : 0;

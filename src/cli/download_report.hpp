@@ -28,7 +28,18 @@ public:
     void piece_failed(piece_index piece) override;
     void peer_banned(const endpoint& peer, std::string_view reason) override;
     void peer_dropped(const endpoint& peer, std::string_view reason) override;
+    /// Prints the done line (with the stats last given to progress()).
+    void download_complete() override;
+    [[nodiscard]] bool done_printed() const noexcept { return m_done_printed; }
 
+    /// The download whose stats the done line reports (borrowed; set before it runs).
+    /// With `announce_completion` (seeding on afterwards) the done line is printed as the
+    /// last piece is written; otherwise the command prints it after the final fsync.
+    void watch(session::torrent_download* download, bool announce_completion) noexcept {
+        m_download = download;
+        m_announce_completion = announce_completion;
+        m_started = std::chrono::steady_clock::now();
+    }
     /// Called about twice a second; prints when the style's interval has passed.
     /// `already` is what was had before this run started (not counted in the rate).
     void progress(const session::download_stats& stats, std::uint64_t had_bytes);
@@ -48,6 +59,10 @@ private:
     std::uint64_t m_wanted;
     std::uint64_t m_bans = 0;
     bool m_line_drawn = false;
+    bool m_done_printed = false;
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+    session::torrent_download* m_download = nullptr;
+    bool m_announce_completion = false;
     std::chrono::steady_clock::time_point m_last_print{};
 };
 

@@ -331,4 +331,15 @@ void connection::send_cancel(const cancel& c) {
     queue(std::span(buf).first(encode_cancel(c, buf)));
 }
 
+void connection::send_piece(std::uint32_t piece, std::uint32_t begin,
+                            std::span<const std::byte> data) {
+    std::array<std::byte, piece_header_size> header{};
+    const std::size_t n =
+        encode_piece_header(piece, begin, static_cast<std::uint32_t>(data.size()), header);
+    m_out.insert(m_out.end(), header.begin(), header.begin() + static_cast<std::ptrdiff_t>(n));
+    m_out.insert(m_out.end(), data.begin(), data.end());
+    m_counters.payload_sent += data.size();
+    m_out_ready.notify();
+}
+
 } // namespace spate::peer

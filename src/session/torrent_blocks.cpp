@@ -55,17 +55,6 @@ void torrent_download::on_choke(peer::connection& c, bool choked) {
     }
 }
 
-void torrent_download::on_interest(peer::connection& /*c*/, bool /*interested*/) {
-    // Uploading is the seeding issue's; until then every peer stays choked.
-}
-
-result<void> torrent_download::on_request(peer::connection& /*c*/, const peer::request& /*r*/) {
-    // We choke every peer, and BEP 3 lets a choking peer ignore requests.
-    return {};
-}
-
-void torrent_download::on_cancel(peer::connection& /*c*/, const peer::cancel& /*r*/) {}
-
 result<std::span<std::byte>> torrent_download::on_block_header(peer::connection& c,
                                                                const peer::piece_message& m) {
     peer_state& peer = state_of(c);
@@ -275,6 +264,7 @@ io::task<void> torrent_download::finish_piece(piece_index index) {
         }
     }
     if (m_picker.finished()) {
+        m_observer.download_complete();
         m_wake.notify();
     }
     if (std::exchange(m_buffers_wanted, false)) {

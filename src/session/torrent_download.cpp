@@ -31,7 +31,8 @@ torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info&
                                    download_settings settings, download_observer& observer)
     : m_ring(ring), m_torrent(torrent), m_storage(storage), m_picker(picker),
       m_observer(observer), m_self(self), m_settings(settings),
-      m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring) {}
+      m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring), m_upload_ready(ring),
+      m_pool(pool) {}
 
 torrent_download::~torrent_download() = default;
 
@@ -45,8 +46,10 @@ void torrent_download::add_peers(std::span<const endpoint> peers) {
 io::task<result<void>> torrent_download::run(std::stop_token stop, bool keep_running) {
     io::scope tasks;
     m_tasks = &tasks;
+    m_keep_running = keep_running;
     std::stop_callback forward(stop, [&tasks] { tasks.request_stop(); });
     tasks.spawn(tick_loop(tasks.token()));
+    tasks.spawn(upload_loop(tasks.token()));
     dial_more();
     while (!stop.stop_requested() && !m_fatal && (keep_running || !m_picker.finished())) {
         static_cast<void>(co_await m_wake.wait(stop));
@@ -70,6 +73,8 @@ download_stats torrent_download::stats() {
     s.connecting = m_candidates.connecting();
     s.known_peers = m_candidates.known();
     s.download_rate = m_down.rate(now);
+    s.payload_sent = m_up.total();
+    s.upload_rate = m_up.rate(now);
     return s;
 }
 
@@ -77,8 +82,8 @@ void torrent_download::dial_more() {
     if (m_tasks == nullptr || m_tasks->stop_requested() || m_fatal) {
         return;
     }
-    if (m_picker.finished()) {
-        return; // nothing left to fetch; seeding takes incoming peers
+    if (m_picker.finished() && !m_keep_running) {
+        return; // nothing left to fetch, and not staying to upload
     }
     const clock::time_point now = clock::now();
     while (m_candidates.connecting() < m_settings.max_half_open &&
@@ -137,9 +142,14 @@ io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop
     // Everything this peer had requested goes back to the picker; its pieces no longer
     // count towards availability.
     static_cast<void>(m_picker.on_peer_gone(peer.key));
+    forget_uploads(peer.key);
+    if (!peer.conn->am_choking()) {
+        --m_unchoked;
+    }
     m_picker.remove_peer(peer.conn->remote_bits());
     const bool banned = peer.banned;
     m_peers.erase(peer.key); // `peer` dangles from here on
+    fill_upload_slots();
     if (!banned) {
         if (!stop.stop_requested()) {
             m_observer.peer_dropped(remote, why.message());

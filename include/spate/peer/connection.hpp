@@ -93,6 +93,8 @@ public:
     void send_bitfield(const bitfield& bits);
     void send_request(const request& r);
     void send_cancel(const cancel& c);
+    /// A piece message carrying `data` (copied into the send queue).
+    void send_piece(std::uint32_t piece, std::uint32_t begin, std::span<const std::byte> data);
 
     [[nodiscard]] const endpoint& remote() const noexcept { return m_remote; }
     /// A number the owner chooses to find its own record of this connection.

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -52,6 +53,14 @@ struct download_settings {
     std::uint32_t max_queue = 500;
     /// A peer that shared in this many failed pieces is banned (alone in one: at once).
     std::uint32_t shared_failures_to_ban = 4;
+    /// Interested peers unchoked at once (first come, first served until the choker of the
+    /// seeding issue replaces it).
+    std::size_t upload_slots = 8;
+    /// Requests queued per peer; beyond it they are dropped (BEP 3 lets a peer drop them).
+    std::size_t max_incoming_requests = 500;
+    /// Requests are dropped while this many bytes wait in a peer's send queue, so a peer
+    /// that asks without reading cannot make us buffer without bound.
+    std::size_t max_send_backlog = 4 * 1024 * 1024;
 };
 
 /// What the download reports as it goes, for the command line (all calls on the ring's
@@ -63,6 +72,8 @@ public:
     virtual void piece_failed(piece_index /*piece*/) {}
     virtual void peer_banned(const endpoint& /*peer*/, std::string_view /*reason*/) {}
     virtual void peer_dropped(const endpoint& /*peer*/, std::string_view /*reason*/) {}
+    /// Every wanted piece is had (once; not called when they all were at the start).
+    virtual void download_complete() {}
 };
 
 struct download_stats {
@@ -73,6 +84,8 @@ struct download_stats {
     std::size_t connecting = 0; ///< being dialled
     std::size_t known_peers = 0;
     double download_rate = 0; ///< payload bytes per second, last few seconds
+    std::uint64_t payload_sent = 0;
+    double upload_rate = 0;
 };
 
 class torrent_download final : private peer::connection_handler {
@@ -113,6 +126,11 @@ private:
         std::uint32_t timeouts = 0;
         bool snubbed = false;
         bool banned = false;
+        std::size_t queued_uploads = 0;
+    };
+    struct upload_request {
+        picker::peer_key peer = 0;
+        peer::request block;
     };
 
     // connection_handler
@@ -148,6 +166,12 @@ private:
     io::task<void> finish_piece(piece_index piece);
     void charge_failure(std::span<const picker::peer_key> senders);
 
+    // Uploading what we have (torrent_upload.cpp).
+    void unchoke_if_room(peer_state& peer);
+    void fill_upload_slots();
+    void forget_uploads(picker::peer_key peer);
+    io::task<void> upload_loop(std::stop_token stop);
+
     io::ring& m_ring;
     const metainfo::torrent_info& m_torrent;
     storage::file_storage& m_storage;
@@ -167,11 +191,17 @@ private:
     io::scope* m_tasks = nullptr;                           // run()'s scope while it runs
     io::event m_wake;
     rate_meter m_down;
+    rate_meter m_up;
     std::error_code m_fatal;
     std::uint64_t m_verified = 0;
     std::uint64_t m_failed_pieces = 0;
     picker::peer_key m_next_key = 1;
     bool m_buffers_wanted = false; // a peer stopped picking because the budget was spent
+    std::deque<upload_request> m_uploads; // served in arrival order by upload_loop
+    io::event m_upload_ready;
+    io::buffer_pool& m_pool;
+    std::size_t m_unchoked = 0;
+    bool m_keep_running = false;
 };
 
 } // namespace spate::session
