@@ -398,7 +398,7 @@ int run_download(const download_options& options) {
     if (options.max_peers == 0) {
         return report_error(exit_bad_input, "--max-peers must be at least 1");
     }
-    plan.pool = plan_piece_pool(plan.torrent.piece_length(), *budget);
+    plan.pool = plan_piece_pool(plan.torrent.piece_length(), plan.torrent.piece_count(), *budget);
     plan.wanted = wanted_pieces(plan.torrent, *selection);
     return ring->run(download_main(*ring, plan));
 }

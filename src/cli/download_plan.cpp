@@ -23,10 +23,14 @@ std::optional<std::size_t> parse_index(std::string_view text) {
 tl::expected<std::vector<std::size_t>, std::string>
 parse_file_selection(std::string_view text, std::size_t file_count) {
     std::vector<std::size_t> files;
-    while (!text.empty()) {
+    if (text.empty()) {
+        return files;
+    }
+    for (bool more = true; more;) {
         const std::size_t comma = text.find(',');
         std::string_view item = text.substr(0, comma);
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        more = comma != std::string_view::npos;
+        text = more ? text.substr(comma + 1) : std::string_view{};
         const std::size_t dash = item.find('-');
         auto first = parse_index(item.substr(0, dash));
         auto last = dash == std::string_view::npos ? first : parse_index(item.substr(dash + 1));
@@ -65,12 +69,14 @@ bitfield wanted_pieces(const metainfo::torrent_info& torrent,
     return wanted;
 }
 
-pool_shape plan_piece_pool(std::uint64_t piece_length, std::uint64_t budget) {
+pool_shape plan_piece_pool(std::uint64_t piece_length, std::uint32_t piece_count,
+                           std::uint64_t budget) {
     constexpr std::uint64_t page = 4096;
     constexpr std::uint64_t most_slots = 16384;
     pool_shape shape;
     shape.slot_size = static_cast<std::size_t>((piece_length + page - 1) / page * page);
-    const std::uint64_t fits = budget / shape.slot_size;
+    const std::uint64_t fits =
+        std::min<std::uint64_t>(budget / shape.slot_size, std::uint64_t{piece_count} + 1);
     shape.slots = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(fits, 2, most_slots));
     return shape;
 }

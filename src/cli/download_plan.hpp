@@ -40,12 +40,14 @@ parse_file_selection(std::string_view text, std::size_t file_count);
                                      const std::vector<std::size_t>& files);
 
 /// How the piece-buffer budget becomes pool slots: one slot per piece, as many as the
-/// budget holds, at least two (one receiving while one is written) and at most what the
-/// kernel registers (16,384 buffers).
+/// budget holds, at least two (one receiving while one is written), never more than the
+/// torrent has pieces plus one (for uploads), and at most what the kernel registers
+/// (16,384 buffers). Registered memory is pinned, so an unneeded slot costs real memory.
 struct pool_shape {
     std::size_t slot_size = 0;
     std::uint32_t slots = 0;
 };
-[[nodiscard]] pool_shape plan_piece_pool(std::uint64_t piece_length, std::uint64_t budget);
+[[nodiscard]] pool_shape plan_piece_pool(std::uint64_t piece_length, std::uint32_t piece_count,
+                                         std::uint64_t budget);
 
 } // namespace spate::cli
