@@ -1,27 +1,25 @@
 #include <spate/io/event.hpp>
-#include <spate/io/timer_ops.hpp>
-
-#include <chrono>
 
 namespace spate::io {
 
-task<bool> event::wait(std::stop_token stop) {
-    while (!m_set) {
-        if (stop.stop_requested()) {
-            co_return false;
-        }
-        // A long sleep that notify() or the caller's stop cuts short: the wake-up then
-        // arrives as the sleep's cancellation completion, through the ring.
-        m_wake = std::stop_source{};
-        std::stop_source wake = m_wake;
-        std::stop_callback forward(stop, [&wake] { wake.request_stop(); });
-        m_waiting = true;
-        result<void> slept = co_await sleep_for(m_ring, std::chrono::hours(24), wake.get_token());
-        static_cast<void>(slept);
-        m_waiting = false;
+void event::wake() noexcept {
+    if (!m_waiter || m_nop_pending) {
+        return;
     }
-    m_set = false;
-    co_return true;
+    io_uring_sqe* sqe = m_ring.get_sqe();
+    io_uring_prep_nop(sqe);
+    m_ring.track(sqe, *this, detail::cqe_role::main);
+    m_nop_pending = true;
+}
+
+void event::on_cqe(completion& self, detail::cqe_role /*role*/, int /*res*/,
+                   std::uint32_t /*flags*/) noexcept {
+    auto& ev = static_cast<event&>(self);
+    ev.m_nop_pending = false;
+    std::coroutine_handle<> waiter = std::exchange(ev.m_waiter, nullptr);
+    if (waiter) {
+        waiter.resume();
+    }
 }
 
 } // namespace spate::io

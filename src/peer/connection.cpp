@@ -26,10 +26,12 @@ std::span<std::byte> discard_buffer() {
     return scratch;
 }
 
-io::op_options bounded(std::stop_token stop, std::chrono::nanoseconds timeout) {
+// Reads and sends carry no deadline of their own: a linked timeout per operation costs a
+// timer arm and disarm on every block. The owner's periodic check (idle_since) closes a
+// connection that went quiet instead.
+io::op_options stoppable(std::stop_token stop) {
     io::op_options options;
     options.stop = std::move(stop);
-    options.timeout = timeout;
     return options;
 }
 
@@ -82,7 +84,7 @@ io::task<std::error_code> connection::fill(std::size_t need, std::size_t ceiling
                                            std::stop_token stop) {
     while (m_head_size < need) {
         std::span<std::byte> room = std::span(m_head).subspan(m_head_size, ceiling - m_head_size);
-        const io::op_options options = bounded(stop, m_settings.idle_timeout);
+        const io::op_options options = stoppable(stop);
         result<std::size_t> got = co_await io::recv(m_ring, m_socket.get(), room, options);
         if (!got) {
             co_return got.error();
@@ -92,6 +94,7 @@ io::task<std::error_code> connection::fill(std::size_t need, std::size_t ceiling
         }
         m_head_size += *got;
         m_counters.bytes_received += *got;
+        m_last_received = std::chrono::steady_clock::now();
     }
     co_return std::error_code{};
 }
@@ -99,7 +102,7 @@ io::task<std::error_code> connection::fill(std::size_t need, std::size_t ceiling
 io::task<std::error_code> connection::receive_exactly(std::span<std::byte> into,
                                                       std::stop_token stop) {
     while (!into.empty()) {
-        const io::op_options options = bounded(stop, m_settings.idle_timeout);
+        const io::op_options options = stoppable(stop);
         result<std::size_t> got =
             co_await io::recv(m_ring, m_socket.get(), into, options, MSG_WAITALL);
         if (!got) {
@@ -109,9 +112,20 @@ io::task<std::error_code> connection::receive_exactly(std::span<std::byte> into,
             co_return closed_by_peer();
         }
         m_counters.bytes_received += *got;
+        m_last_received = std::chrono::steady_clock::now();
         into = into.subspan(*got);
     }
     co_return std::error_code{};
+}
+
+std::error_code connection::stalled(std::chrono::steady_clock::time_point now) const {
+    if (now - m_last_received > m_settings.idle_timeout) {
+        return make_error_code(errc::idle_timeout);
+    }
+    if ((m_sending || !m_out.empty()) && now - m_last_sent > m_settings.idle_timeout) {
+        return make_error_code(errc::send_stalled);
+    }
+    return {};
 }
 
 void connection::consume(std::size_t n) {
@@ -271,18 +285,20 @@ io::task<std::error_code> connection::write_loop(std::stop_token stop) {
             continue;
         }
         std::swap(sending, m_out);
+        m_sending = true;
         std::span<const std::byte> rest = sending;
         while (!rest.empty()) {
-            const io::op_options options = bounded(stop, m_settings.idle_timeout);
+            const io::op_options options = stoppable(stop);
             result<std::size_t> sent = co_await io::send(m_ring, m_socket.get(), rest, options);
             if (!sent) {
                 co_return sent.error();
             }
             m_counters.bytes_sent += *sent;
+            m_last_sent = std::chrono::steady_clock::now();
             rest = rest.subspan(*sent);
         }
         sending.clear();
-        m_last_sent = std::chrono::steady_clock::now();
+        m_sending = false;
     }
 }
 

@@ -20,6 +20,10 @@ public:
             return "message is longer than the limit for its kind";
         case errc::bad_message_length:
             return "message length does not match the fixed size of its kind";
+        case errc::idle_timeout:
+            return "peer sent nothing for longer than the idle timeout";
+        case errc::send_stalled:
+            return "peer stopped reading what we send";
         case errc::frame_mismatch:
             return "message body is shorter than its frame or starts with another id";
         case errc::bitfield_wrong_size:

@@ -149,7 +149,10 @@ void torrent_download::request_more(peer_state& peer) {
         return;
     }
     const std::uint32_t target = queue_target(peer, clock::now());
-    if (peer.requests.size() >= target) {
+    // Refill in batches of a quarter of the queue: one send and one pick per batch rather
+    // than per block.
+    const std::size_t batch = std::max<std::uint32_t>(1, target / 4);
+    if (peer.requests.size() + batch > target) {
         return;
     }
     m_picked.clear();

@@ -177,6 +177,10 @@ void torrent_download::tick(clock::time_point now) {
         peers.push_back(peer.get());
     }
     for (peer_state* peer : peers) {
+        if (std::error_code quiet = peer->conn->stalled(now)) {
+            peer->conn->close(quiet);
+            continue;
+        }
         if (!peer->requests.empty() &&
             now - peer->requests.front().sent > m_settings.request_timeout) {
             // Its blocks go to other peers; it keeps at most one request until it delivers.

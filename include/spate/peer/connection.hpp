@@ -22,7 +22,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <stop_token>
 #include <system_error>
 #include <vector>
@@ -111,6 +113,11 @@ public:
     [[nodiscard]] std::chrono::steady_clock::time_point last_sent() const noexcept {
         return m_last_sent;
     }
+    /// Why the connection should be dropped for silence, if it should: nothing received
+    /// for longer than the idle timeout, or queued bytes the peer has not taken for as
+    /// long. The owner calls this periodically (there is no per-operation deadline).
+    /// Empty when neither applies; errc::idle_timeout or errc::send_stalled otherwise.
+    [[nodiscard]] std::error_code stalled(std::chrono::steady_clock::time_point now) const;
     /// Bytes queued and not yet handed to the kernel.
     [[nodiscard]] std::size_t send_backlog() const noexcept { return m_out.size(); }
 
@@ -153,6 +160,8 @@ private:
     std::error_code m_close_reason;
     connection_counters m_counters;
     std::chrono::steady_clock::time_point m_last_sent = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point m_last_received = std::chrono::steady_clock::now();
+    bool m_sending = false;
     std::uint64_t m_messages = 0;
     std::uint32_t m_tag = 0;
     bool m_peer_choking = true;

@@ -34,6 +34,10 @@ enum class errc {
     // geometry
     piece_length_out_of_range,
     inconsistent_sizes,
+
+    // liveness
+    idle_timeout,
+    send_stalled,
 };
 
 /// The category of every peer error; its name is "spate.peer".
