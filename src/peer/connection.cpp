@@ -128,6 +128,33 @@ std::error_code connection::stalled(std::chrono::steady_clock::time_point now) c
     return {};
 }
 
+io::task<std::error_code> connection::receive_payload(std::span<std::byte> into,
+                                                      std::stop_token stop) {
+    // The header window is empty here (a piece header was just consumed). Each read also
+    // offers the window, so when the peer has sent more, the next message's header comes
+    // in the same read as the end of this payload: about one read per block, not two.
+    while (!into.empty()) {
+        std::span<std::byte> window = std::span(m_head).first(header_window);
+        result<std::size_t> got =
+            co_await io::recv_two(m_ring, m_socket.get(), into, window, stoppable(stop));
+        if (!got) {
+            co_return got.error();
+        }
+        if (*got == 0) {
+            co_return closed_by_peer();
+        }
+        m_counters.bytes_received += *got;
+        m_last_received = std::chrono::steady_clock::now();
+        if (*got <= into.size()) {
+            into = into.subspan(*got);
+        } else {
+            m_head_size = *got - into.size();
+            into = {};
+        }
+    }
+    co_return std::error_code{};
+}
+
 void connection::consume(std::size_t n) {
     std::memmove(m_head.data(), m_head.data() + n, m_head_size - n);
     m_head_size -= n;
@@ -208,7 +235,7 @@ io::task<std::error_code> connection::read_block(connection_handler& handler, co
     }
     const bool store = !sink->empty();
     std::span<std::byte> into = store ? *sink : discard_buffer().subspan(0, block.length);
-    std::error_code e = co_await receive_exactly(into, stop);
+    std::error_code e = co_await receive_payload(into, stop);
     if (!e) {
         m_counters.payload_received += block.length;
     }

@@ -6,7 +6,9 @@
 /// The receive path: the reader takes at most 13 bytes at a time into a small per-connection
 /// buffer (a `piece` header is exactly 13 bytes: length, id, index, begin), so a block's
 /// payload never lands there; the handler names the block's slot in its piece buffer and
-/// the payload is received straight into it with MSG_WAITALL. Two reads per block, no copy.
+/// the payload is received straight into it, each read also offering the header window, so
+/// the next header usually arrives with the end of the payload: about one read per block
+/// when data is waiting, and no copy.
 
 #include <spate/core/bitfield.hpp>
 #include <spate/core/endpoint.hpp>
@@ -136,6 +138,9 @@ private:
                                                  std::stop_token stop);
     // Receives exactly into.size() bytes (after what m_head already holds of them).
     [[nodiscard]] io::task<std::error_code> receive_exactly(std::span<std::byte> into,
+                                                            std::stop_token stop);
+    // Receives a block's payload, taking what follows it into the header window too.
+    [[nodiscard]] io::task<std::error_code> receive_payload(std::span<std::byte> into,
                                                             std::stop_token stop);
     [[nodiscard]] io::task<std::error_code> read_block(connection_handler& handler,
                                                        const frame& f, std::stop_token stop);
