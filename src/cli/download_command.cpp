@@ -354,7 +354,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
         co_return finish(exit_ok);
     }
     const session::download_stats s = download.stats();
-    report.done(s.verified, elapsed, s.failed_pieces, report.bans());
+    report.done(s, elapsed);
     co_return exit_ok;
 }
 

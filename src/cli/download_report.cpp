@@ -88,7 +88,7 @@ void download_report::download_complete() {
         return;
     }
     const session::download_stats s = m_download->stats();
-    done(s.verified, std::chrono::steady_clock::now() - m_started, s.failed_pieces, m_bans);
+    done(s, std::chrono::steady_clock::now() - m_started);
 }
 
 void download_report::progress(const session::download_stats& stats, std::uint64_t had_bytes) {
@@ -146,8 +146,11 @@ void download_report::checked(std::uint32_t good, std::uint32_t total, bool fast
     std::fflush(stdout);
 }
 
-void download_report::done(std::uint64_t bytes, std::chrono::duration<double> elapsed,
-                           std::uint64_t failed_pieces, std::uint64_t banned) {
+void download_report::done(const session::download_stats& stats,
+                           std::chrono::duration<double> elapsed) {
+    const std::uint64_t bytes = stats.verified;
+    const std::uint64_t failed_pieces = stats.failed_pieces;
+    const std::uint64_t banned = m_bans;
     if (m_done_printed) {
         return;
     }
@@ -160,6 +163,8 @@ void download_report::done(std::uint64_t bytes, std::chrono::duration<double> el
         w.begin_object().key("event").value("done").key("bytes").value(bytes);
         w.key("seconds").value(seconds);
         w.key("failed_pieces").value(failed_pieces).key("banned_peers").value(banned);
+        // How the receive path did: reads per block near 1 means headers came with payloads.
+        w.key("blocks").value(stats.blocks_received).key("socket_reads").value(stats.socket_reads);
         print_json(w.end_object());
         return;
     }

@@ -46,8 +46,7 @@ public:
     /// A line about the recheck of existing data.
     void checked(std::uint32_t good, std::uint32_t total, bool fast_resume);
     /// The last word of a completed download.
-    void done(std::uint64_t bytes, std::chrono::duration<double> elapsed,
-              std::uint64_t failed_pieces, std::uint64_t banned);
+    void done(const session::download_stats& stats, std::chrono::duration<double> elapsed);
     /// Erases the live line (before an error is printed to stderr).
     void clear_line();
 

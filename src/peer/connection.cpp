@@ -94,6 +94,7 @@ io::task<std::error_code> connection::fill(std::size_t need, std::size_t ceiling
         }
         m_head_size += *got;
         m_counters.bytes_received += *got;
+        ++m_counters.reads;
         m_last_received = std::chrono::steady_clock::now();
     }
     co_return std::error_code{};
@@ -112,6 +113,7 @@ io::task<std::error_code> connection::receive_exactly(std::span<std::byte> into,
             co_return closed_by_peer();
         }
         m_counters.bytes_received += *got;
+        ++m_counters.reads;
         m_last_received = std::chrono::steady_clock::now();
         into = into.subspan(*got);
     }
@@ -144,6 +146,7 @@ io::task<std::error_code> connection::receive_payload(std::span<std::byte> into,
             co_return closed_by_peer();
         }
         m_counters.bytes_received += *got;
+        ++m_counters.reads;
         m_last_received = std::chrono::steady_clock::now();
         if (*got <= into.size()) {
             into = into.subspan(*got);

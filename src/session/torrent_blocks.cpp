@@ -88,6 +88,7 @@ void torrent_download::on_block_done(peer::connection& c, const peer::piece_mess
     const picker::block_request block = to_block(m.piece, m.begin, m.length);
     const clock::time_point now = clock::now();
     if (received) {
+        ++m_blocks;
         peer.down.add(m.length, now);
         m_down.add(m.length, now);
         peer.snubbed = false;

@@ -75,6 +75,11 @@ download_stats torrent_download::stats() {
     s.download_rate = m_down.rate(now);
     s.payload_sent = m_up.total();
     s.upload_rate = m_up.rate(now);
+    s.blocks_received = m_blocks;
+    s.socket_reads = m_reads_of_closed;
+    for (const auto& [key, peer] : m_peers) {
+        s.socket_reads += peer->conn->counters().reads;
+    }
     return s;
 }
 
@@ -148,6 +153,7 @@ io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop
     }
     m_picker.remove_peer(peer.conn->remote_bits());
     const bool banned = peer.banned;
+    m_reads_of_closed += peer.conn->counters().reads;
     m_peers.erase(peer.key); // `peer` dangles from here on
     fill_upload_slots();
     if (!banned) {
