@@ -18,6 +18,8 @@
 #include <spate/net/http_client.hpp>
 #include <spate/net/resolver.hpp>
 #include <spate/picker/piece_picker.hpp>
+#include <spate/peer/dial.hpp>
+#include <spate/session/listener.hpp>
 #include <spate/session/torrent_download.hpp>
 #include <spate/storage/check_pieces.hpp>
 #include <spate/storage/file_storage.hpp>
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <memory>
 
 namespace spate::cli {
@@ -100,6 +103,22 @@ io::task<void> watch_signals(io::ring& ring, io::signal_set& signals, std::stop_
     if (signal) {
         *which = *signal;
         interrupt.request_stop();
+    }
+}
+
+// A peer that dialled us: its handshake must name this torrent, then it joins the download.
+io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote,
+                     session::torrent_download& download, sha1_digest info_hash,
+                     peer::peer_id self, std::stop_token stop) {
+    peer::handshake ours;
+    ours.id = self;
+    std::function<bool(const sha1_digest&)> serves = [info_hash](const sha1_digest& h) {
+        return h == info_hash;
+    };
+    result<peer::handshake> theirs = co_await peer::answer_handshake(
+        ring, socket.get(), std::move(serves), ours, std::chrono::seconds(10), stop);
+    if (theirs) {
+        download.add_incoming(std::move(socket), remote, theirs->id);
     }
 }
 
@@ -273,6 +292,29 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     report.watch(&download, options.seed);
     download.add_peers(plan.peers);
 
+    // Peers may dial us too: on --port, or the next free port after it.
+    session::listen_settings listen;
+    listen.port = options.port;
+    auto listening = session::listener::open(listen);
+    std::uint16_t announced_port = options.port;
+    io::scope incoming;
+    if (listening) {
+        announced_port = listening->port();
+        report.listening(announced_port);
+        const sha1_digest info_hash = torrent.info_hash();
+        background.spawn(listening->run(
+            ring,
+            [&ring, &download, &incoming, info_hash, self](io::unique_fd socket, endpoint remote) {
+                incoming.spawn(greet(ring, std::move(socket), remote, download, info_hash, self,
+                                     incoming.token()));
+            },
+            background.token()));
+    } else {
+        report.clear_line();
+        fmt::print(stderr, "spate: warning: cannot listen on port {} or the {} after it: {}\n",
+                   options.port, listen.tries - 1, listening.error().message());
+    }
+
     // Trackers.
     std::unique_ptr<net::resolver> resolver;
     std::unique_ptr<net::http_client> http;
@@ -293,7 +335,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
             tracker::announce_identity identity;
             identity.info_hash = torrent.info_hash();
             std::copy(self.begin(), self.end(), identity.peer.begin());
-            identity.port = options.port;
+            identity.port = announced_port;
             std::uint32_t key = 0;
             fill_random(std::span(reinterpret_cast<std::byte*>(&key), sizeof(key)));
             identity.key = key;
@@ -336,6 +378,8 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     }
     background.request_stop();
     co_await background.join();
+    incoming.request_stop();
+    co_await incoming.join();
 
     result<void> saved = co_await save_progress(ring, files, torrent, picker, options.output);
     co_await files.close();
@@ -422,7 +466,8 @@ void add_download_command(CLI::App& app, command_main& selected) {
     sub->add_flag("--no-tracker", options->no_tracker, "do not announce to trackers");
     sub->add_flag("--preallocate", options->preallocate,
                   "allocate whole files up front (default: sparse files)");
-    sub->add_option("--port", options->port, "the peer port to announce (default 6881)")
+    sub->add_option("--port", options->port,
+                    "listen for peers on this port, or the next free one (default 6881)")
         ->check(CLI::Range(1, 65535));
     sub->callback(
         [options, &selected] { selected = [options] { return run_download(*options); }; });

@@ -132,6 +132,14 @@ void download_report::progress(const session::download_stats& stats, std::uint64
     }
 }
 
+void download_report::listening(std::uint16_t port) {
+    if (m_style == report_style::json) {
+        json_writer w;
+        w.begin_object().key("event").value("listening").key("port").value(std::uint64_t{port});
+        print_json(w.end_object());
+    }
+}
+
 void download_report::checked(std::uint32_t good, std::uint32_t total, bool fast_resume) {
     if (m_style == report_style::json) {
         json_writer w;

@@ -43,6 +43,8 @@ public:
     /// Called about twice a second; prints when the style's interval has passed.
     /// `already` is what was had before this run started (not counted in the rate).
     void progress(const session::download_stats& stats, std::uint64_t had_bytes);
+    /// The port peers can dial us on (a JSON event; silent otherwise).
+    void listening(std::uint16_t port);
     /// A line about the recheck of existing data.
     void checked(std::uint32_t good, std::uint32_t total, bool fast_resume);
     /// The last word of a completed download.

@@ -32,28 +32,28 @@ io::task<result<io::unique_fd>> dial(io::ring& ring, endpoint remote,
     co_return fd;
 }
 
-io::task<result<handshake>> exchange_handshake(io::ring& ring, int fd, handshake ours,
-                                               std::chrono::milliseconds timeout,
-                                               std::stop_token stop) {
-    io::op_options options;
-    options.stop = stop;
-    options.deadline = std::chrono::steady_clock::now() + timeout;
+namespace {
+
+io::task<result<void>> send_handshake(io::ring& ring, int fd, const handshake& ours,
+                                      io::op_options options) {
     std::array<std::byte, handshake_size> out{};
     encode_handshake(ours, out);
     std::span<const std::byte> rest = out;
     while (!rest.empty()) {
-        result<std::size_t> sent =
-            co_await io::send(ring, fd, rest, options);
+        result<std::size_t> sent = co_await io::send(ring, fd, rest, options);
         if (!sent) {
             co_return fail(sent.error());
         }
         rest = rest.subspan(*sent);
     }
+    co_return result<void>{};
+}
+
+io::task<result<handshake>> receive_handshake(io::ring& ring, int fd, io::op_options options) {
     std::array<std::byte, handshake_size> in{};
     std::span<std::byte> room = in;
     while (!room.empty()) {
-        result<std::size_t> got = co_await io::recv(
-            ring, fd, room, options, MSG_WAITALL);
+        result<std::size_t> got = co_await io::recv(ring, fd, room, options, MSG_WAITALL);
         if (!got) {
             co_return fail(got.error());
         }
@@ -62,12 +62,52 @@ io::task<result<handshake>> exchange_handshake(io::ring& ring, int fd, handshake
         }
         room = room.subspan(*got);
     }
-    result<handshake> theirs = decode_handshake(in);
+    co_return decode_handshake(in);
+}
+
+io::op_options within(std::stop_token stop, std::chrono::milliseconds timeout) {
+    io::op_options options;
+    options.stop = std::move(stop);
+    options.deadline = std::chrono::steady_clock::now() + timeout;
+    return options;
+}
+
+} // namespace
+
+io::task<result<handshake>> exchange_handshake(io::ring& ring, int fd, handshake ours,
+                                               std::chrono::milliseconds timeout,
+                                               std::stop_token stop) {
+    const io::op_options options = within(std::move(stop), timeout);
+    result<void> sent = co_await send_handshake(ring, fd, ours, options);
+    if (!sent) {
+        co_return fail(sent.error());
+    }
+    result<handshake> theirs = co_await receive_handshake(ring, fd, options);
     if (!theirs) {
         co_return fail(theirs.error());
     }
     if (theirs->info_hash != ours.info_hash) {
         co_return fail(errc::wrong_info_hash);
+    }
+    co_return *theirs;
+}
+
+io::task<result<handshake>> answer_handshake(io::ring& ring, int fd,
+                                             std::function<bool(const sha1_digest&)> serves,
+                                             handshake ours, std::chrono::milliseconds timeout,
+                                             std::stop_token stop) {
+    const io::op_options options = within(std::move(stop), timeout);
+    result<handshake> theirs = co_await receive_handshake(ring, fd, options);
+    if (!theirs) {
+        co_return fail(theirs.error());
+    }
+    if (!serves(theirs->info_hash)) {
+        co_return fail(errc::unknown_info_hash);
+    }
+    ours.info_hash = theirs->info_hash;
+    result<void> sent = co_await send_handshake(ring, fd, ours, options);
+    if (!sent) {
+        co_return fail(sent.error());
     }
     co_return *theirs;
 }

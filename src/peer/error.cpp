@@ -20,6 +20,8 @@ public:
             return "message is longer than the limit for its kind";
         case errc::bad_message_length:
             return "message length does not match the fixed size of its kind";
+        case errc::unknown_info_hash:
+            return "peer asked for a torrent we do not serve";
         case errc::idle_timeout:
             return "peer sent nothing for longer than the idle timeout";
         case errc::send_stalled:

@@ -125,8 +125,34 @@ io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop
         dial_more();
         co_return;
     }
+    if (m_peer_ids.contains(theirs->id)) {
+        // Already connected to this client (it dialled us, or is known by two addresses).
+        m_candidates.on_closed(remote, clock::now());
+        co_return;
+    }
     m_candidates.on_connected(remote);
+    co_await serve_peer(std::move(*socket), remote, theirs->id, true, stop);
+}
 
+void torrent_download::add_incoming(io::unique_fd socket, endpoint remote, peer::peer_id id) {
+    if (m_tasks == nullptr || m_tasks->stop_requested() || m_fatal) {
+        return;
+    }
+    if (id == m_self || m_peer_ids.contains(id) || m_peers.size() >= m_settings.max_peers ||
+        m_banned_addresses.contains(address_key(remote))) {
+        return; // the socket closes here
+    }
+    m_tasks->spawn(serve_peer(std::move(socket), remote, id, false, m_tasks->token()));
+}
+
+std::string torrent_download::address_key(const endpoint& remote) {
+    const auto bytes = remote.address_bytes();
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+io::task<void> torrent_download::serve_peer(io::unique_fd socket, endpoint remote,
+                                            peer::peer_id id, bool dialled,
+                                            std::stop_token stop) {
     peer::connection_settings conn_settings;
     conn_settings.idle_timeout = m_settings.idle_timeout;
     auto owned = std::make_unique<peer_state>();
@@ -134,7 +160,8 @@ io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop
     peer.key = m_next_key++;
     peer.remote = remote;
     m_key_endpoints.emplace(peer.key, remote);
-    peer.conn = std::make_unique<peer::connection>(m_ring, std::move(*socket), remote, m_wire,
+    m_peer_ids.insert(id);
+    peer.conn = std::make_unique<peer::connection>(m_ring, std::move(socket), remote, m_wire,
                                                    conn_settings);
     peer.conn->set_tag(peer.key);
     m_peers.emplace(peer.key, std::move(owned));
@@ -154,13 +181,16 @@ io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop
     m_picker.remove_peer(peer.conn->remote_bits());
     const bool banned = peer.banned;
     m_reads_of_closed += peer.conn->counters().reads;
+    m_peer_ids.erase(id);
     m_peers.erase(peer.key); // `peer` dangles from here on
     fill_upload_slots();
     if (!banned) {
         if (!stop.stop_requested()) {
             m_observer.peer_dropped(remote, why.message());
         }
-        m_candidates.on_closed(remote, clock::now());
+        if (dialled) {
+            m_candidates.on_closed(remote, clock::now());
+        }
     }
     request_more_everywhere();
     dial_more();
@@ -214,6 +244,7 @@ void torrent_download::ban(const endpoint& remote, std::string_view reason) {
         return;
     }
     m_candidates.ban(remote);
+    m_banned_addresses.insert(address_key(remote));
     m_observer.peer_banned(remote, reason);
     for (auto& [key, peer] : m_peers) {
         if (peer->remote == remote && !peer->banned) {

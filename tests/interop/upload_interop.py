@@ -2,8 +2,8 @@
 """Interop: a downloading spate answers requests for the pieces it has.
 
 `spate download --seed` with the payload already complete in its folder dials a libtorrent
-leecher (given with --peer: the leecher has no tracker), unchokes it and serves it every
-block; the leecher's copy must be byte-identical, and Ctrl-C (SIGINT) must end spate with
+leecher (given with --peer: the leecher has no tracker), or is dialled by one on its listen
+port (--port), unchokes it and serves it every block; the leecher's copy must be byte-identical, and Ctrl-C (SIGINT) must end spate with
 exit status 130. A second leecher gets a multi-file torrent the same way.
 
 usage: upload_interop.py SPATE_BINARY
@@ -11,6 +11,7 @@ Everything stays on 127.0.0.1; every process is stopped by its pid; every wait i
 """
 
 import filecmp
+import json
 import os
 import random
 import signal
@@ -47,8 +48,22 @@ def write_payload(root, files):
             f.write(rng.randbytes(size))
 
 
-def serve_one(spate, work, name, files, piece_size):
-    """spate seeds `files` (under work/seed/name) to a fresh libtorrent leecher."""
+def listening_port(seeder, name):
+    """The port from spate's {"event":"listening"} line (bounded wait)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = seeder.stdout.readline()
+        if not line:
+            break
+        event = json.loads(line)
+        if event.get("event") == "listening":
+            return event["port"]
+    raise AssertionError(f"{name}: spate printed no listening event")
+
+
+def serve_one(spate, work, name, files, piece_size, dial_in=False):
+    """spate seeds `files` (under work/seed/name) to a fresh libtorrent leecher: spate
+    dials the leecher, or with `dial_in` the leecher dials spate's listen port."""
     seed_dir = os.path.join(work, "seed")
     write_payload(seed_dir, [(os.path.join(name, rel) if rel else name, size)
                              for rel, size in files])
@@ -60,10 +75,15 @@ def serve_one(spate, work, name, files, piece_size):
     session = leecher_session(port)
     leech_dir = os.path.join(work, "leech-" + name)
     handle = session.add_torrent({"ti": lt.torrent_info(torrent), "save_path": leech_dir})
-    seeder = subprocess.Popen([spate, "download", torrent, "-o", seed_dir, "--seed",
-                               "--no-tracker", "--peer", f"127.0.0.1:{port}", "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = [spate, "download", torrent, "-o", seed_dir, "--seed", "--no-tracker", "--json"]
+    if dial_in:
+        args += ["--port", str(free_port())]
+    else:
+        args += ["--peer", f"127.0.0.1:{port}"]
+    seeder = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        if dial_in:
+            handle.connect_peer(("127.0.0.1", listening_port(seeder, name)))
         deadline = time.monotonic() + 90
         while not handle.status().is_seeding:
             if time.monotonic() > deadline:
@@ -88,7 +108,8 @@ def serve_one(spate, work, name, files, piece_size):
         b = os.path.join(leech_dir, name, rel) if rel else os.path.join(leech_dir, name)
         if not filecmp.cmp(a, b, shallow=False):
             raise AssertionError(f"{name}: {rel or name} differs after the upload")
-    print(f"ok   {name}: a libtorrent leecher downloaded it from spate")
+    how = "dialling spate's listen port" if dial_in else "dialled by spate"
+    print(f"ok   {name}: a libtorrent leecher downloaded it from spate, {how}")
 
 
 def main():
@@ -97,6 +118,7 @@ def main():
         serve_one(spate, work, "single.bin", [("", 6 * 1024 * 1024 + 12345)], 262144)
         serve_one(spate, work, "multi", [("a.bin", 1_000_001), ("sub/b.bin", 3 * 1024 * 1024),
                                          ("c.bin", 17)], 65536)
+        serve_one(spate, work, "incoming.bin", [("", 5 * 1024 * 1024 + 3)], 131072, dial_in=True)
     return 0
 
 

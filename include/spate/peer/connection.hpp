@@ -70,6 +70,7 @@ struct connection_counters {
     std::uint64_t payload_sent = 0;
     std::uint64_t bytes_received = 0; ///< everything, protocol included
     std::uint64_t bytes_sent = 0;
+    std::uint64_t reads = 0; ///< completed socket reads (a cost the receive path minimises)
 };
 
 class connection {

@@ -9,6 +9,7 @@
 #include <spate/peer/handshake.hpp>
 
 #include <chrono>
+#include <functional>
 #include <stop_token>
 
 namespace spate::peer {
@@ -25,5 +26,14 @@ namespace spate::peer {
                                                              handshake ours,
                                                              std::chrono::milliseconds timeout,
                                                              std::stop_token stop);
+
+/// For an accepted connection: reads the peer's handshake, and answers with ours for the
+/// torrent it names when `serves(info_hash)` says we have it (errc::unknown_info_hash
+/// otherwise, and nothing is sent), all within `timeout`. `ours.info_hash` is filled in
+/// from the peer's. `fd` is borrowed until the task completes; `serves` is called once,
+/// when the peer's handshake has arrived.
+[[nodiscard]] io::task<result<handshake>>
+answer_handshake(io::ring& ring, int fd, std::function<bool(const sha1_digest&)> serves,
+                 handshake ours, std::chrono::milliseconds timeout, std::stop_token stop);
 
 } // namespace spate::peer

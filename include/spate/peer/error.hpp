@@ -14,6 +14,7 @@ enum class errc {
     // handshake
     bad_protocol_string = 1,
     wrong_info_hash,
+    unknown_info_hash,
 
     // framing
     message_too_long,

@@ -29,7 +29,9 @@
 #include <span>
 #include <stop_token>
 #include <string_view>
+#include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace spate::session {
@@ -86,6 +88,19 @@ struct download_stats {
     double download_rate = 0; ///< payload bytes per second, last few seconds
     std::uint64_t payload_sent = 0;
     double upload_rate = 0;
+    std::uint64_t blocks_received = 0; ///< blocks whose payload arrived (stored or not)
+    std::uint64_t socket_reads = 0;    ///< reads on peer sockets after the handshakes
+};
+
+/// Hashes all 20 bytes of a peer id.
+struct peer_id_hash {
+    std::size_t operator()(const peer::peer_id& id) const noexcept {
+        std::size_t h = 0;
+        for (std::size_t i = 0; i < id.size(); ++i) {
+            h = h * 131 + static_cast<std::size_t>(id[i]);
+        }
+        return h;
+    }
 };
 
 class torrent_download final : private peer::connection_handler {
@@ -102,6 +117,10 @@ public:
 
     /// Peers to dial (from trackers or the command line); known ones are ignored.
     void add_peers(std::span<const endpoint> peers);
+    /// A peer that dialled us and named this torrent in its handshake (ours was sent).
+    /// Refused (the socket closed) when it is ourselves, already connected, from a
+    /// banned address, or beyond max_peers.
+    void add_incoming(io::unique_fd socket, endpoint remote, peer::peer_id id);
     /// Downloads until every wanted piece is had, `stop` is requested, or a write fails
     /// (that error is returned). With `keep_running` it goes on after completion until
     /// `stop`. Run once.
@@ -147,6 +166,10 @@ private:
 
     // Peers (torrent_download.cpp).
     io::task<void> peer_task(endpoint remote, std::stop_token stop);
+    // One connection after the handshakes, dialled or accepted, until it ends.
+    io::task<void> serve_peer(io::unique_fd socket, endpoint remote, peer::peer_id id,
+                              bool dialled, std::stop_token stop);
+    [[nodiscard]] static std::string address_key(const endpoint& remote);
     io::task<void> tick_loop(std::stop_token stop);
     void dial_more();
     void tick(clock::time_point now);
@@ -187,6 +210,8 @@ private:
     // Who each key was, also after it disconnected: a failed piece may implicate a peer
     // that is gone, and it must still be charged (and banned).
     std::unordered_map<picker::peer_key, endpoint> m_key_endpoints;
+    std::unordered_set<peer::peer_id, peer_id_hash> m_peer_ids;  // connected clients
+    std::unordered_set<std::string> m_banned_addresses;           // IP bytes of banned peers
     std::vector<picker::block_request> m_picked;            // reused by request_more
     io::scope* m_tasks = nullptr;                           // run()'s scope while it runs
     io::event m_wake;
@@ -195,6 +220,8 @@ private:
     std::error_code m_fatal;
     std::uint64_t m_verified = 0;
     std::uint64_t m_failed_pieces = 0;
+    std::uint64_t m_blocks = 0;
+    std::uint64_t m_reads_of_closed = 0; // socket reads of connections already gone
     picker::peer_key m_next_key = 1;
     bool m_buffers_wanted = false; // a peer stopped picking because the budget was spent
     std::deque<upload_request> m_uploads; // served in arrival order by upload_loop
