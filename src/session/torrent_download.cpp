@@ -6,11 +6,24 @@
 #include <spate/session/torrent_download.hpp>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 
 namespace spate::session {
 
 namespace {
+
+choker::choker make_choker(const download_settings& settings) {
+    choker::choker_settings s;
+    s.upload_slots = static_cast<std::uint32_t>(std::max<std::size_t>(1, settings.upload_slots));
+    s.seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    result<choker::choker> made = choker::choker::create(s);
+    if (!made) {
+        std::fprintf(stderr, "spate: choker settings refused: %s\n", made.error().message().c_str());
+        std::abort();
+    }
+    return std::move(*made);
+}
 
 peer::wire_geometry wire_geometry_of(const metainfo::torrent_info& torrent) {
     result<peer::wire_geometry> g = peer::wire_geometry::create(
@@ -32,7 +45,7 @@ torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info&
     : m_ring(ring), m_torrent(torrent), m_storage(storage), m_picker(picker),
       m_observer(observer), m_self(self), m_settings(settings),
       m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring), m_upload_ready(ring),
-      m_pool(pool) {}
+      m_pool(pool), m_choker(make_choker(settings)) {}
 
 torrent_download::~torrent_download() = default;
 
@@ -231,6 +244,10 @@ void torrent_download::tick(clock::time_point now) {
             peer->conn->send_keep_alive();
         }
         request_more(*peer);
+    }
+    if (now >= m_next_rechoke) {
+        m_next_rechoke = now + m_settings.rechoke_interval;
+        rechoke(now);
     }
     dial_more();
 }

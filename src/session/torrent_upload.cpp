@@ -1,6 +1,7 @@
-// torrent_download: answering requests for the pieces we have. Until the seeding issue's
-// choker arrives, interested peers are unchoked first come, first served, up to the upload
-// slots; blocks are read one at a time into one registered buffer, in arrival order.
+// torrent_download: answering requests for the pieces we have. Every rechoke interval the
+// choker (BEP 3 tit-for-tat, one optimistic unchoke) decides who is unchoked; between
+// rechokes a newly interested peer gets a free slot at once. Blocks are read one at a time
+// into one registered buffer, in arrival order.
 #include <spate/io/timer_ops.hpp>
 #include <spate/session/torrent_download.hpp>
 
@@ -13,24 +14,67 @@ void torrent_download::on_interest(peer::connection& c, bool interested) {
     if (interested) {
         unchoke_if_room(peer);
     } else if (!c.am_choking()) {
-        c.send_choke(true);
-        --m_unchoked;
-        forget_uploads(peer.key);
+        set_choked(peer, true);
         fill_upload_slots();
     }
 }
 
-void torrent_download::unchoke_if_room(peer_state& peer) {
-    if (peer.conn->am_choking() && m_unchoked < m_settings.upload_slots && !peer.banned &&
-        !m_picker.have_bits().none()) {
-        peer.conn->send_choke(false);
+void torrent_download::set_choked(peer_state& peer, bool choked) {
+    if (peer.conn->am_choking() == choked) {
+        return;
+    }
+    peer.conn->send_choke(choked);
+    if (choked) {
+        --m_unchoked;
+        forget_uploads(peer.key); // BEP 3: a choke drops the peer's pending requests
+    } else {
         ++m_unchoked;
+    }
+}
+
+void torrent_download::unchoke_if_room(peer_state& peer) {
+    // The regular slots plus the optimistic one.
+    if (m_unchoked < m_settings.upload_slots + 1 && !peer.banned &&
+        !m_picker.have_bits().none()) {
+        set_choked(peer, false);
+    }
+}
+
+void torrent_download::rechoke(clock::time_point now) {
+    if (m_picker.have_bits().none()) {
+        return; // nothing to upload
+    }
+    std::vector<choker::peer_record> records;
+    records.reserve(m_peers.size());
+    for (auto& [key, peer] : m_peers) {
+        choker::peer_record r;
+        r.id = key;
+        r.interested = peer->conn->peer_interested() && !peer->banned;
+        r.am_choking = peer->conn->am_choking();
+        r.download_rate_from_them = peer->down.rate(now);
+        r.upload_rate_to_them = peer->up.rate(now);
+        r.connected_since = peer->connected_since;
+        r.is_snubbed = peer->snubbed;
+        records.push_back(r);
+    }
+    const choker::role as =
+        m_picker.finished() ? choker::role::seeding : choker::role::downloading;
+    const choker::choke_decision decision = m_choker.rechoke(now, records, as);
+    for (choker::peer_key key : decision.choke) {
+        if (auto it = m_peers.find(key); it != m_peers.end()) {
+            set_choked(*it->second, true);
+        }
+    }
+    for (choker::peer_key key : decision.unchoke) {
+        if (auto it = m_peers.find(key); it != m_peers.end()) {
+            set_choked(*it->second, false);
+        }
     }
 }
 
 void torrent_download::fill_upload_slots() {
     for (auto& [key, peer] : m_peers) {
-        if (m_unchoked >= m_settings.upload_slots) {
+        if (m_unchoked >= m_settings.upload_slots + 1) {
             break;
         }
         if (peer->conn->peer_interested()) {
@@ -110,6 +154,7 @@ io::task<void> torrent_download::upload_loop(std::stop_token stop) {
         }
         peer->second->conn->send_piece(next.block.piece, next.block.begin, into);
         m_up.add(into.size(), clock::now());
+        peer->second->up.add(into.size(), clock::now());
     }
 }
 

@@ -15,6 +15,7 @@
 #include <spate/metainfo/torrent_info.hpp>
 #include <spate/peer/connection.hpp>
 #include <spate/peer/handshake.hpp>
+#include <spate/choker/choker.hpp>
 #include <spate/picker/piece_picker.hpp>
 #include <spate/session/active_pieces.hpp>
 #include <spate/session/peer_candidates.hpp>
@@ -55,9 +56,10 @@ struct download_settings {
     std::uint32_t max_queue = 500;
     /// A peer that shared in this many failed pieces is banned (alone in one: at once).
     std::uint32_t shared_failures_to_ban = 4;
-    /// Interested peers unchoked at once (first come, first served until the choker of the
-    /// seeding issue replaces it).
+    /// Peers unchoked by upload rate (tit-for-tat) at each rechoke, besides the one
+    /// optimistic unchoke; at least 1.
     std::size_t upload_slots = 8;
+    std::chrono::seconds rechoke_interval{10};
     /// Requests queued per peer; beyond it they are dropped (BEP 3 lets a peer drop them).
     std::size_t max_incoming_requests = 500;
     /// Requests are dropped while this many bytes wait in a peer's send queue, so a peer
@@ -146,6 +148,8 @@ private:
         bool snubbed = false;
         bool banned = false;
         std::size_t queued_uploads = 0;
+        rate_meter up;
+        clock::time_point connected_since = clock::now();
     };
     struct upload_request {
         picker::peer_key peer = 0;
@@ -191,6 +195,8 @@ private:
 
     // Uploading what we have (torrent_upload.cpp).
     void unchoke_if_room(peer_state& peer);
+    void set_choked(peer_state& peer, bool choked);
+    void rechoke(clock::time_point now);
     void fill_upload_slots();
     void forget_uploads(picker::peer_key peer);
     io::task<void> upload_loop(std::stop_token stop);
@@ -228,6 +234,8 @@ private:
     io::event m_upload_ready;
     io::buffer_pool& m_pool;
     std::size_t m_unchoked = 0;
+    choker::choker m_choker;
+    clock::time_point m_next_rechoke = clock::now();
     bool m_keep_running = false;
 };
 
