@@ -8,6 +8,7 @@
 #include "download_report.hpp"
 #include "progress_line.hpp"
 #include "torrent_source.hpp"
+#include "torrent_support.hpp"
 #include "units.hpp"
 
 #include <spate/io/buffer_pool.hpp>
@@ -54,39 +55,6 @@ struct download_plan {
     report_style style = report_style::pipe;
 };
 
-template <typename Bytes> void fill_random(Bytes&& bytes) {
-    if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
-        // Without entropy, a weaker but still distinct value.
-        auto seed = static_cast<std::uint64_t>(clock::now().time_since_epoch().count()) ^
-                    static_cast<std::uint64_t>(::getpid());
-        for (auto& b : bytes) {
-            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            b = static_cast<std::byte>(seed >> 56);
-        }
-    }
-}
-
-peer::peer_id make_peer_id() {
-    std::array<std::byte, 12> random{};
-    fill_random(random);
-    return peer::make_peer_id(random);
-}
-
-// True when any payload file already exists under root: then existing data is checked.
-bool any_payload_exists(const std::string& root, const metainfo::torrent_info& torrent) {
-    for (const metainfo::torrent_file& file : torrent.files()) {
-        if (file.pad) {
-            continue;
-        }
-        struct stat st {};
-        const std::string path = root + "/" + file.relative_path().string();
-        if (::lstat(path.c_str(), &st) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 std::uint64_t bytes_of(const metainfo::torrent_info& torrent, const bitfield& pieces) {
     std::uint64_t total = 0;
     for (std::uint32_t p = 0; p < pieces.size(); ++p) {
@@ -95,31 +63,6 @@ std::uint64_t bytes_of(const metainfo::torrent_info& torrent, const bitfield& pi
         }
     }
     return total;
-}
-
-io::task<void> watch_signals(io::ring& ring, io::signal_set& signals, std::stop_source interrupt,
-                             std::stop_token stop, int* which) {
-    result<int> signal = co_await signals.wait(ring, stop);
-    if (signal) {
-        *which = *signal;
-        interrupt.request_stop();
-    }
-}
-
-// A peer that dialled us: its handshake must name this torrent, then it joins the download.
-io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote,
-                     session::torrent_download& download, sha1_digest info_hash,
-                     peer::peer_id self, std::stop_token stop) {
-    peer::handshake ours;
-    ours.id = self;
-    std::function<bool(const sha1_digest&)> serves = [info_hash](const sha1_digest& h) {
-        return h == info_hash;
-    };
-    result<peer::handshake> theirs = co_await peer::answer_handshake(
-        ring, socket.get(), std::move(serves), ours, std::chrono::seconds(10), stop);
-    if (theirs) {
-        download.add_incoming(std::move(socket), remote, theirs->id);
-    }
 }
 
 io::task<void> report_loop(io::ring& ring, session::torrent_download& download,
@@ -131,26 +74,6 @@ io::task<void> report_loop(io::ring& ring, session::torrent_download& download,
         }
         report.progress(download.stats(), had);
     }
-}
-
-// Makes the resume file claim what is on disk now: the have-bitfield is taken before the
-// fsync, so it names only pieces whose writes completed before the fsync was issued.
-io::task<result<void>> save_progress(io::ring& ring, storage::file_storage& storage,
-                                     const metainfo::torrent_info& torrent,
-                                     const picker::piece_picker& picker, std::string root) {
-    storage::resume_data data;
-    data.info_hash = torrent.info_hash();
-    data.have = picker.have_bits();
-    result<void> synced = co_await storage.sync();
-    if (!synced) {
-        co_return fail(synced.error());
-    }
-    result<std::vector<storage::file_stat>> stats = storage.stat_files();
-    if (!stats) {
-        co_return fail(stats.error());
-    }
-    data.files = std::move(*stats);
-    co_return co_await storage::save_resume(ring, std::move(root), data);
 }
 
 io::task<void> resume_loop(io::ring& ring, storage::file_storage& storage,
@@ -169,38 +92,6 @@ io::task<void> resume_loop(io::ring& ring, storage::file_storage& storage,
             static_cast<void>(co_await save_progress(ring, storage, torrent, picker, root));
         }
     }
-}
-
-// Existing data: trusted from the resume file when every file is unchanged since it was
-// written, else hashed piece by piece. Returns the pieces that are good.
-io::task<result<bitfield>> find_existing(io::ring& ring, storage::file_storage& storage,
-                                         const download_plan& plan, io::buffer_pool& pool,
-                                         download_report& report, std::stop_token stop) {
-    const metainfo::torrent_info& torrent = plan.torrent;
-    result<std::optional<storage::resume_data>> resume = co_await storage::load_resume(
-        ring, plan.options.output, torrent.info_hash(), torrent.piece_count(),
-        torrent.files().size());
-    if (resume && *resume) {
-        result<std::vector<storage::file_stat>> now = storage.stat_files();
-        if (now) {
-            if (std::optional<bitfield> have = storage::fast_resume_have(**resume, *now)) {
-                report.checked(have->count(), torrent.piece_count(), true);
-                co_return *have;
-            }
-        }
-    }
-    progress_line line("checking", torrent.total_size());
-    auto progress = [&line, &torrent](std::uint32_t done, std::uint32_t total) {
-        line.update(total == 0 ? 0 : torrent.total_size() * done / total);
-    };
-    result<storage::check_result> checked =
-        co_await storage::check_pieces(ring, storage, torrent, pool, progress, stop);
-    line.finish();
-    if (!checked) {
-        co_return fail(checked.error());
-    }
-    report.checked(checked->good.count(), torrent.piece_count(), false);
-    co_return checked->good;
 }
 
 io::task<int> download_main(io::ring& ring, const download_plan& plan) {
@@ -246,8 +137,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     }
     storage::file_storage& files = **storage;
 
-    std::uint64_t seed_value = 0;
-    fill_random(std::span(reinterpret_cast<std::byte*>(&seed_value), sizeof(seed_value)));
+    const std::uint64_t seed_value = random_u64();
     picker::picker_options picker_options;
     picker_options.sequential = options.sequential;
     picker_options.seed = seed_value;
@@ -259,8 +149,8 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
         }
     }
     if (existing) {
-        result<bitfield> good =
-            co_await find_existing(ring, files, plan, *pool, report, interrupt.get_token());
+        result<existing_data> good = co_await find_existing(
+            ring, files, torrent, options.output, *pool, interrupt.get_token());
         if (!good && signal == 0) {
             co_await files.close();
             background.request_stop();
@@ -270,8 +160,9 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
                                                good.error().message()));
         }
         if (good) {
-            for (std::uint32_t p = 0; p < good->size(); ++p) {
-                if (good->test(p)) {
+            report.checked(good->good.count(), torrent.piece_count(), good->from_resume_file);
+            for (std::uint32_t p = 0; p < good->good.size(); ++p) {
+                if (good->good.test(p)) {
                     picker.mark_have(piece_index(p));
                 }
             }
@@ -302,11 +193,14 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
         announced_port = listening->port();
         report.listening(announced_port);
         const sha1_digest info_hash = torrent.info_hash();
+        torrent_lookup lookup = [&download, info_hash](const sha1_digest& asked) {
+            return asked == info_hash ? &download : nullptr;
+        };
         background.spawn(listening->run(
             ring,
-            [&ring, &download, &incoming, info_hash, self](io::unique_fd socket, endpoint remote) {
-                incoming.spawn(greet(ring, std::move(socket), remote, download, info_hash, self,
-                                     incoming.token()));
+            [&ring, &incoming, lookup, self](io::unique_fd socket, endpoint remote) {
+                incoming.spawn(
+                    greet(ring, std::move(socket), remote, lookup, self, incoming.token()));
             },
             background.token()));
     } else {
@@ -336,9 +230,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
             identity.info_hash = torrent.info_hash();
             std::copy(self.begin(), self.end(), identity.peer.begin());
             identity.port = announced_port;
-            std::uint32_t key = 0;
-            fill_random(std::span(reinterpret_cast<std::byte*>(&key), sizeof(key)));
-            identity.key = key;
+            identity.key = static_cast<std::uint32_t>(random_u64());
             tracker::tracker_services services{ring, *resolver, *http, *udp};
             const std::uint64_t wanted_bytes = bytes_of(torrent, plan.wanted);
             announcer = std::make_unique<tracker::announcer>(
@@ -347,6 +239,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
                     const session::download_stats s = download.stats();
                     tracker::announce_numbers n;
                     n.downloaded = s.payload_received;
+                    n.uploaded = s.payload_sent;
                     const std::uint64_t have = had + s.verified;
                     n.left = wanted_bytes > have ? wanted_bytes - have : 0;
                     return n;

@@ -183,11 +183,8 @@ io::task<std::error_code> connection::read_loop(connection_handler& handler,
         if (result<void> ok = check_frame(f, m_geometry, m_settings.limits); !ok) {
             co_return ok.error();
         }
-        const bool first = m_messages++ == 0;
+        ++m_messages;
         const auto id = static_cast<message_id>(*f.id);
-        if (id == message_id::bitfield && !first) {
-            co_return make_error_code(errc::bitfield_not_first);
-        }
         if (id == message_id::piece) {
             if (std::error_code e = co_await read_block(handler, f, stop)) {
                 co_return e;
@@ -290,10 +287,31 @@ std::error_code connection::dispatch(connection_handler& handler, const message&
                 m_peer_interested = std::is_same_v<T, interested>;
                 handler.on_interest(*this, m_peer_interested);
             } else if constexpr (std::is_same_v<T, have>) {
+                m_availability_seen = true;
                 return check(handler.on_have(*this, msg.piece));
             } else if constexpr (std::is_same_v<T, bitfield_message>) {
-                m_remote_bits = bitfield::from_bytes(msg.bits, m_geometry.piece_count);
-                return check(handler.on_bitfield(*this));
+                bitfield bits = bitfield::from_bytes(msg.bits, m_geometry.piece_count);
+                if (!m_availability_seen) {
+                    m_availability_seen = true;
+                    m_remote_bits = std::move(bits);
+                    return check(handler.on_bitfield(*this));
+                }
+                // BEP 3 puts the bitfield first, but aria2 sends one again after haves.
+                // A late bitfield is taken as news only: each new piece counts as a have,
+                // and one that withdraws an announced piece ends the connection.
+                for (std::uint32_t p = 0; p < bits.size(); ++p) {
+                    if (m_remote_bits.test(p) && !bits.test(p)) {
+                        return make_error_code(errc::bitfield_not_first);
+                    }
+                }
+                for (std::uint32_t p = 0; p < bits.size(); ++p) {
+                    if (bits.test(p) && !m_remote_bits.test(p)) {
+                        if (std::error_code e = check(handler.on_have(*this, p))) {
+                            return e;
+                        }
+                    }
+                }
+                return {};
             } else if constexpr (std::is_same_v<T, request>) {
                 return check(handler.on_request(*this, msg));
             } else if constexpr (std::is_same_v<T, cancel>) {

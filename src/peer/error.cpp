@@ -33,7 +33,7 @@ public:
         case errc::bitfield_spare_bits:
             return "bitfield has spare bits set past the last piece";
         case errc::bitfield_not_first:
-            return "bitfield arrived after the first message";
+            return "a late bitfield withdrew pieces the peer had announced";
         case errc::index_out_of_range:
             return "piece index is past the last piece";
         case errc::bad_block:

@@ -14,7 +14,8 @@ listener with its own mode:
                             0x7fffffff; piece: answers a request with a 1 MiB + 16 KiB block
   bad_bitfield[:long|short|spare|late]
                             a bitfield one byte too long or too short, with spare bits set,
-                            or sent after a have (not first); requests get 0xEE fill
+                            or sent after a have and withdrawing that piece (late);
+                            requests get 0xEE fill
   out_of_range[:index|begin|end]
                             answers requests with a piece message whose index is the piece
                             count, whose begin is the piece length, or which runs past it
@@ -364,7 +365,13 @@ class Connection:
         field = bitfield_bytes(count)
         if mode == "bad_bitfield":
             if arg == "late":
-                await self.send(message(MSG_HAVE, struct.pack(">I", 0)))
+                # A have, then a bitfield without that piece: a late bitfield that
+                # withdraws what the peer announced (spate takes late bitfields that only
+                # add pieces, as aria2 sends them).
+                await self.send(message(MSG_HAVE, struct.pack(">I", count - 1)))
+                field = bytearray(field)
+                field[(count - 1) // 8] &= ~(0x80 >> ((count - 1) % 8)) & 0xFF
+                field = bytes(field)
             elif arg == "long":
                 field += b"\x00"
             elif arg == "short":

@@ -169,6 +169,7 @@ private:
     std::chrono::steady_clock::time_point m_last_received = std::chrono::steady_clock::now();
     bool m_sending = false;
     std::uint64_t m_messages = 0;
+    bool m_availability_seen = false; // a bitfield or a have arrived
     std::uint32_t m_tag = 0;
     bool m_peer_choking = true;
     bool m_peer_interested = false;
