@@ -52,6 +52,8 @@ struct download_plan {
     std::vector<endpoint> peers;
     bitfield wanted;
     pool_shape pool;
+    std::uint64_t max_up = 0;   // bytes per second, 0: no limit
+    std::uint64_t max_down = 0;
     report_style style = report_style::pipe;
 };
 
@@ -177,6 +179,8 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
 
     session::download_settings settings;
     settings.max_peers = options.max_peers;
+    settings.max_upload_rate = plan.max_up;
+    settings.max_download_rate = plan.max_down;
     const peer::peer_id self = make_peer_id();
     session::torrent_download download(ring, torrent, files, *pool, picker, self, settings,
                                        report);
@@ -335,6 +339,13 @@ int run_download(const download_options& options) {
     if (options.max_peers == 0) {
         return report_error(exit_bad_input, "--max-peers must be at least 1");
     }
+    auto max_up = parse_rate_option("--max-up", options.max_up);
+    auto max_down = parse_rate_option("--max-down", options.max_down);
+    if (!max_up || !max_down) {
+        return report_error(exit_bad_input, !max_up ? max_up.error() : max_down.error());
+    }
+    plan.max_up = *max_up;
+    plan.max_down = *max_down;
     plan.pool = plan_piece_pool(plan.torrent.piece_length(), plan.torrent.piece_count(), *budget);
     plan.wanted = wanted_pieces(plan.torrent, *selection);
     return ring->run(download_main(*ring, plan));
@@ -353,6 +364,8 @@ void add_download_command(CLI::App& app, command_main& selected) {
     sub->add_option("--select", options->select,
                     "download only these files, by index as `spate info` numbers them: 0,2-5");
     sub->add_option("--memory", options->memory, "piece buffer memory (default 256M)");
+    sub->add_option("--max-up", options->max_up, "upload limit, e.g. 10M (bytes per s)");
+    sub->add_option("--max-down", options->max_down, "download limit, e.g. 50M (bytes per s)");
     sub->add_flag("--sequential", options->sequential, "fetch pieces in order");
     sub->add_flag("--json", options->json, "print one JSON object per line");
     sub->add_flag("--seed", options->seed, "keep running after the download completes");

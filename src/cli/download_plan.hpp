@@ -22,6 +22,8 @@ struct download_options {
     std::size_t max_peers = 200;
     std::string select;
     std::string memory = "256M";
+    std::string max_up;   ///< upload limit (bytes per second, "10M"); empty: none
+    std::string max_down; ///< download limit; empty: none
     bool sequential = false;
     bool json = false;
     bool seed = false;

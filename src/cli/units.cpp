@@ -61,4 +61,48 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return value << shift;
 }
 
+tl::expected<std::uint64_t, std::string> parse_rate_option(std::string_view option,
+                                                           std::string_view text) {
+    if (text.empty()) {
+        return 0;
+    }
+    std::optional<std::uint64_t> rate = parse_size(text);
+    if (!rate || *rate == 0) {
+        std::string message(option);
+        message += ' ';
+        message += text;
+        message += ": not a rate (bytes per second above zero, like 500K or 10M)";
+        return tl::unexpected(std::move(message));
+    }
+    return *rate;
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+    std::uint64_t unit = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+        case 's': unit = 1; text.remove_suffix(1); break;
+        case 'm': unit = 60; text.remove_suffix(1); break;
+        case 'h': unit = 3600; text.remove_suffix(1); break;
+        case 'd': unit = 86400; text.remove_suffix(1); break;
+        default: break;
+        }
+    }
+    if (text.empty() || text.size() > 10) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    constexpr std::uint64_t century = 100ULL * 365 * 86400;
+    if (value > century / unit) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(value * unit));
+}
+
 } // namespace spate::cli

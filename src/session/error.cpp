@@ -18,10 +18,8 @@ public:
             return "peer did not deliver requested blocks in time";
         case errc::connected_to_self:
             return "connected to ourselves";
-        case errc::duplicate_connection:
-            return "already connected to this peer";
-        case errc::not_enough_buffer_memory:
-            return "piece buffer budget is smaller than one piece";
+        case errc::data_changed_on_disk:
+            return "a piece read back from disk fails its hash check: the data changed on disk";
         }
         return "unknown session error";
     }

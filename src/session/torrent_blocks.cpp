@@ -156,13 +156,18 @@ void torrent_download::request_more(peer_state& peer) {
     if (peer.requests.size() + batch > target) {
         return;
     }
-    m_picked.clear();
-    m_picker.pick(c.remote_bits(), peer.key, target - peer.requests.size(), m_picked);
     const clock::time_point now = clock::now();
+    const std::size_t allowed = download_allowance(target - peer.requests.size(), now);
+    if (allowed == 0) {
+        return; // the rate limit: the tick asks again
+    }
+    m_picked.clear();
+    m_picker.pick(c.remote_bits(), peer.key, allowed, m_picked);
+    std::size_t sent = 0;
     for (std::size_t i = 0; i < m_picked.size(); ++i) {
         const picker::block_request& block = m_picked[i];
         const auto size = static_cast<std::uint32_t>(m_torrent.layout().piece_size(block.piece));
-        if (m_pieces.start(block.piece, size) == nullptr) {
+        if (start_piece(block.piece, size) == nullptr) {
             // The piece-buffer budget is spent: the rest waits for a buffer to come back.
             for (std::size_t j = i; j < m_picked.size(); ++j) {
                 m_picker.on_request_dropped(m_picked[j], peer.key);
@@ -172,10 +177,44 @@ void torrent_download::request_more(peer_state& peer) {
         }
         peer.requests.push_back(outstanding{block, now});
         c.send_request(to_request(block));
+        ++sent;
     }
+    return_download_allowance(allowed - sent);
     if (peer.requests.empty() && !m_picker.is_interesting(c.remote_bits())) {
         update_interest(peer);
     }
+}
+
+active_piece* torrent_download::start_piece(piece_index piece, std::uint32_t size) {
+    if (active_piece* started = m_pieces.start(piece, size)) {
+        return started;
+    }
+    // Downloading comes before keeping pieces around for uploads.
+    if (m_cache.size() == 0) {
+        return nullptr;
+    }
+    static_cast<void>(m_cache.take_oldest()); // its slot goes back to the pool here
+    return m_pieces.start(piece, size);
+}
+
+std::size_t torrent_download::download_allowance(std::size_t wanted, clock::time_point now) {
+    if (m_limits->download.unlimited() && m_down_limit.unlimited()) {
+        return wanted;
+    }
+    const std::uint64_t granted =
+        choker::take_both(m_limits->download, m_down_limit, now, wanted * picker::block_size);
+    const std::size_t blocks = granted / picker::block_size;
+    m_limits->download.give_back(granted % picker::block_size);
+    m_down_limit.give_back(granted % picker::block_size);
+    return blocks;
+}
+
+void torrent_download::return_download_allowance(std::size_t blocks) {
+    if (blocks == 0 || (m_limits->download.unlimited() && m_down_limit.unlimited())) {
+        return;
+    }
+    m_limits->download.give_back(blocks * picker::block_size);
+    m_down_limit.give_back(blocks * picker::block_size);
 }
 
 void torrent_download::request_more_everywhere() {
@@ -254,6 +293,8 @@ io::task<void> torrent_download::finish_piece(piece_index index) {
         co_return;
     }
     m_picker.mark_have(index);
+    // The verified piece stays in memory for peers that ask for it soon.
+    m_cache.insert(index, std::move(piece->slot), piece->size, clock::now());
     m_pieces.release(index);
     m_verified += m_torrent.layout().piece_size(index);
     m_observer.piece_done(index);

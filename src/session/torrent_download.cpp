@@ -45,7 +45,9 @@ torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info&
     : m_ring(ring), m_torrent(torrent), m_storage(storage), m_picker(picker),
       m_observer(observer), m_self(self), m_settings(settings),
       m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring), m_upload_ready(ring),
-      m_pool(pool), m_choker(make_choker(settings)) {}
+      m_pool(pool), m_choker(make_choker(settings)), m_cache(settings.upload_cache_pieces),
+      m_up_limit(make_rate_limit(settings.max_upload_rate)),
+      m_down_limit(make_rate_limit(settings.max_download_rate)) {}
 
 torrent_download::~torrent_download() = default;
 
@@ -70,6 +72,7 @@ io::task<result<void>> torrent_download::run(std::stop_token stop, bool keep_run
     tasks.request_stop();
     co_await tasks.join();
     m_tasks = nullptr;
+    m_cache.clear();
     if (m_fatal) {
         co_return fail(m_fatal);
     }
@@ -106,15 +109,20 @@ void torrent_download::dial_more() {
     const clock::time_point now = clock::now();
     while (m_candidates.connecting() < m_settings.max_half_open &&
            m_candidates.connecting() + m_candidates.connected() < m_settings.max_peers) {
-        std::optional<endpoint> next = m_candidates.next(now);
-        if (!next) {
+        if (!m_limits->try_connect()) {
             break;
         }
-        m_tasks->spawn(peer_task(*next, m_tasks->token()));
+        connection_ticket ticket(m_limits);
+        std::optional<endpoint> next = m_candidates.next(now);
+        if (!next) {
+            break; // the ticket gives the count back
+        }
+        m_tasks->spawn(peer_task(*next, std::move(ticket), m_tasks->token()));
     }
 }
 
-io::task<void> torrent_download::peer_task(endpoint remote, std::stop_token stop) {
+io::task<void> torrent_download::peer_task(endpoint remote, connection_ticket /*ticket*/,
+                                           std::stop_token stop) {
     result<io::unique_fd> socket =
         co_await peer::dial(m_ring, remote, m_settings.connect_timeout, stop);
     if (!socket) {
@@ -152,10 +160,17 @@ void torrent_download::add_incoming(io::unique_fd socket, endpoint remote, peer:
         return;
     }
     if (id == m_self || m_peer_ids.contains(id) || m_peers.size() >= m_settings.max_peers ||
-        m_banned_addresses.contains(address_key(remote))) {
+        m_banned_addresses.contains(address_key(remote)) || !m_limits->try_connect()) {
         return; // the socket closes here
     }
-    m_tasks->spawn(serve_peer(std::move(socket), remote, id, false, m_tasks->token()));
+    m_tasks->spawn(incoming_task(std::move(socket), remote, id, connection_ticket(m_limits),
+                                 m_tasks->token()));
+}
+
+io::task<void> torrent_download::incoming_task(io::unique_fd socket, endpoint remote,
+                                               peer::peer_id id, connection_ticket /*ticket*/,
+                                               std::stop_token stop) {
+    co_await serve_peer(std::move(socket), remote, id, false, stop);
 }
 
 std::string torrent_download::address_key(const endpoint& remote) {
@@ -245,6 +260,8 @@ void torrent_download::tick(clock::time_point now) {
         }
         request_more(*peer);
     }
+    // Cached pieces nobody asked for in a minute go back to the pool.
+    m_cache.release_idle(now - std::chrono::seconds(60));
     if (now >= m_next_rechoke) {
         m_next_rechoke = now + m_settings.rechoke_interval;
         rechoke(now);

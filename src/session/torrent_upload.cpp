@@ -1,8 +1,11 @@
 // torrent_download: answering requests for the pieces we have. Every rechoke interval the
 // choker (BEP 3 tit-for-tat, one optimistic unchoke) decides who is unchoked; between
-// rechokes a newly interested peer gets a free slot at once. Blocks are read one at a time
-// into one registered buffer, in arrival order.
+// rechokes a newly interested peer gets a free slot at once. Requests are served in arrival
+// order from whole pieces in the piece cache: a piece is read from disk once and hashed
+// before any of it is sent.
+#include <spate/core/hash.hpp>
 #include <spate/io/timer_ops.hpp>
+#include <spate/session/error.hpp>
 #include <spate/session/torrent_download.hpp>
 
 #include <algorithm>
@@ -118,44 +121,91 @@ void torrent_download::forget_uploads(picker::peer_key key) {
 }
 
 io::task<void> torrent_download::upload_loop(std::stop_token stop) {
-    io::buffer_slot buffer; // taken from the pool at the first request, kept until the end
-    while (!stop.stop_requested()) {
+    while (!stop.stop_requested() && !m_fatal) {
         if (m_uploads.empty()) {
             if (!co_await m_upload_ready.wait(stop)) {
                 break;
             }
             continue;
         }
-        if (!buffer) {
-            std::optional<io::buffer_slot> slot = m_pool.acquire();
-            if (!slot) {
-                // Every buffer holds a piece on its way in; one comes back soon.
-                result<void> slept =
-                    co_await io::sleep_for(m_ring, std::chrono::milliseconds(20), stop);
-                static_cast<void>(slept);
-                continue;
-            }
-            buffer = std::move(*slot);
-        }
+        // The front stays queued while its piece loads: the peer may go, or cancel, and
+        // then the request is gone from the queue when the load completes.
         const upload_request next = m_uploads.front();
+        const piece_index piece(next.block.piece);
+        const clock::time_point now = clock::now();
+        std::span<const std::byte> bytes = m_cache.find(piece, now);
+        if (bytes.empty()) {
+            result<void> loaded = co_await load_piece(piece, stop);
+            if (!loaded) {
+                if (!stop.stop_requested() && !m_fatal) {
+                    m_fatal = loaded.error(); // the data is gone or changed: stop this torrent
+                    m_wake.notify();
+                }
+                break;
+            }
+            continue;
+        }
+        const std::chrono::nanoseconds wait =
+            choker::wait_time_both(m_limits->upload, m_up_limit, now, next.block.length);
+        if (wait.count() > 0) {
+            result<void> slept = co_await io::sleep_for(m_ring, wait, stop);
+            static_cast<void>(slept);
+            continue;
+        }
+        static_cast<void>(choker::take_both(m_limits->upload, m_up_limit, now, next.block.length));
         m_uploads.pop_front();
-        auto peer = m_peers.find(next.peer);
-        if (peer == m_peers.end()) {
-            continue;
-        }
-        --peer->second->queued_uploads;
-        std::span<std::byte> into = buffer.span().first(next.block.length);
-        result<void> read = co_await m_storage.read(piece_index(next.block.piece),
-                                                    next.block.begin, into, buffer.index());
-        // The peer may have gone, or been choked, while the read ran.
-        peer = m_peers.find(next.peer);
-        if (!read || peer == m_peers.end() || peer->second->conn->am_choking()) {
-            continue;
-        }
-        peer->second->conn->send_piece(next.block.piece, next.block.begin, into);
-        m_up.add(into.size(), clock::now());
-        peer->second->up.add(into.size(), clock::now());
+        serve_from_cache(next, bytes);
     }
+}
+
+void torrent_download::serve_from_cache(const upload_request& next,
+                                        std::span<const std::byte> piece) {
+    auto it = m_peers.find(next.peer);
+    if (it == m_peers.end()) {
+        return;
+    }
+    peer_state& peer = *it->second;
+    --peer.queued_uploads;
+    if (peer.conn->am_choking() ||
+        std::uint64_t{next.block.begin} + next.block.length > piece.size()) {
+        return;
+    }
+    const clock::time_point now = clock::now();
+    peer.conn->send_piece(next.block.piece, next.block.begin,
+                          piece.subspan(next.block.begin, next.block.length));
+    m_up.add(next.block.length, now);
+    peer.up.add(next.block.length, now);
+}
+
+io::task<result<void>> torrent_download::load_piece(piece_index piece, std::stop_token stop) {
+    io::buffer_slot slot;
+    if (!m_cache.full()) {
+        if (std::optional<io::buffer_slot> fresh = m_pool.acquire()) {
+            slot = std::move(*fresh);
+        }
+    }
+    if (!slot) {
+        slot = m_cache.take_oldest();
+    }
+    if (!slot) {
+        // Every buffer holds a piece on its way in, or another torrent's; one comes back
+        // soon.
+        result<void> slept = co_await io::sleep_for(m_ring, std::chrono::milliseconds(20), stop);
+        static_cast<void>(slept);
+        co_return result<void>{};
+    }
+    const auto size = static_cast<std::uint32_t>(m_torrent.layout().piece_size(piece));
+    std::span<std::byte> into = slot.span().first(size);
+    result<void> read = co_await m_storage.read(piece, 0, into, slot.index());
+    if (!read) {
+        co_return fail(read.error());
+    }
+    // Hashed again on the way out: a file changed under us must not reach a peer.
+    if (sha1(into) != m_torrent.piece_hash(piece)) {
+        co_return fail(make_error_code(errc::data_changed_on_disk));
+    }
+    m_cache.insert(piece, std::move(slot), size, clock::now());
+    co_return result<void>{};
 }
 
 } // namespace spate::session

@@ -11,7 +11,9 @@ Runs under Debian's /usr/bin/python3, the only python with the libtorrent module
 import json
 import os
 import select
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -254,16 +256,10 @@ def aria2_seeder(procs, tracker, torrent, save_dir, workdir):
     return proc
 
 
-def transmission_seeder(procs, tracker, torrent, save_dir, workdir):
-    """transmission-cli 3.00 keys what it knows of a peer by address alone: once one
-    127.0.0.1 leecher completed, it drops every later 127.0.0.1 connection as seed-to-seed.
-    Start a fresh one for each download. It unchokes a new peer at its next 10 s rechoke."""
-    before = tracker.scrape(info_hash(torrent))[0]
-    port = free_port()
-    materialize_pad_files(torrent, save_dir)
-    # A fresh config folder each start: with no resume file it checks the data and seeds
-    # (a restart that finds the first run's resume file stays at 0%).
-    config = os.path.join(workdir, f"transmission-{port}")
+def write_transmission_settings(config, port, download_dir):
+    """Creates the config folder `config` with a settings.json for one transmission-cli on
+    127.0.0.1:port that saves into download_dir: no DHT, LPD, PEX, uTP or port mapping (all
+    it may learn of peers comes from the tracker or from peers that dial it), no limits."""
     os.makedirs(config)
     settings = {
         "dht-enabled": False, "lpd-enabled": False, "pex-enabled": False,
@@ -275,11 +271,26 @@ def transmission_seeder(procs, tracker, torrent, save_dir, workdir):
         "peer-port": port, "peer-port-random-on-start": False,
         # 0: prefer plaintext; the dialling side's encrypted handshake stalls it.
         "encryption": 0,
-        "download-dir": save_dir, "incomplete-dir-enabled": False,
+        "download-dir": download_dir, "incomplete-dir-enabled": False,
+        # Files keep their own names while incomplete: no .part left behind to compare.
+        "rename-partial-files": False,
         "rpc-enabled": False, "message-level": 1,
     }
     with open(os.path.join(config, "settings.json"), "w") as f:
         json.dump(settings, f, indent=1)
+
+
+def transmission_seeder(procs, tracker, torrent, save_dir, workdir):
+    """transmission-cli 3.00 keys what it knows of a peer by address alone: once one
+    127.0.0.1 leecher completed, it drops every later 127.0.0.1 connection as seed-to-seed.
+    Start a fresh one for each download. It unchokes a new peer at its next 10 s rechoke."""
+    before = tracker.scrape(info_hash(torrent))[0]
+    port = free_port()
+    materialize_pad_files(torrent, save_dir)
+    # A fresh config folder each start: with no resume file it checks the data and seeds
+    # (a restart that finds the first run's resume file stays at 0%).
+    config = os.path.join(workdir, f"transmission-{port}")
+    write_transmission_settings(config, port, save_dir)
     log = os.path.join(workdir, f"transmission-{port}.log")
     with open(log, "w") as out:
         # It never exits by itself: it seeds until stopped by its pid. No -v: with it,
@@ -383,6 +394,51 @@ def aria2_leech(procs, torrent, out_dir, seconds):
     return None
 
 
+def transmission_leech(procs, torrent, out_dir, seconds):
+    """Downloads with transmission-cli into out_dir; its config folder, log and finish
+    script go into the sibling folder out_dir + ".transmission".
+
+    It drops 127.x peers that a tracker returns: only a peer that dials it can serve it.
+    It never exits by itself: its -f script marks completion in a file, then it is stopped."""
+    port = free_port()
+    state = out_dir + ".transmission"
+    config = os.path.join(state, "config")
+    write_transmission_settings(config, port, out_dir)
+    marker = os.path.join(state, "finished")
+    script = os.path.join(state, "finished.sh")
+    with open(script, "w") as f:
+        f.write(f"#!/bin/sh\ntouch {shlex.quote(marker)}\n")
+    os.chmod(script, 0o755)
+    log = os.path.join(state, "transmission.log")
+    with open(log, "w") as out:
+        proc = procs.start(["transmission-cli", "-g", config, "-w", out_dir, "-p", str(port),
+                            "-et", "-M", "-U", "-D", "-f", script, torrent],
+                           stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(marker):
+        if proc.poll() is not None:
+            return (f"transmission-cli exited with status {proc.returncode} before it "
+                    f"finished: {tail(log)}")
+        if time.monotonic() >= deadline:
+            procs.stop(proc)
+            return f"transmission-cli did not finish within {seconds} s: {tail(log)}"
+        time.sleep(0.2)
+    # SIGINT is its orderly exit: it closes the session, which writes what its block cache
+    # still holds, so the files are whole before the caller compares them. TERM would end
+    # it without that. stop() remains the bound if it does not exit.
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        procs.stop(proc)
+        return f"transmission-cli finished but did not exit within 20 s of SIGINT: {tail(log)}"
+    procs.stop(proc)
+    return None
+
+
+# download_interop.py --leecher picks from these. transmission_leech is not one of them: no
+# seeder there dials its leecher (each announced before the leecher existed), and transmission
+# drops the 127.0.0.1 peers the tracker gives it, so every case would fail.
 REFERENCE_LEECHERS = {
     "libtorrent": libtorrent_leech,
     "aria2": aria2_leech,

@@ -9,8 +9,8 @@ enum class errc {
     banned_for_bad_data = 1,
     request_timeout,
     connected_to_self,
-    duplicate_connection,
-    not_enough_buffer_memory,
+    /// A piece read back from disk to upload fails its hash: its file changed under us.
+    data_changed_on_disk,
 };
 
 /// The category of every session error; its name is "spate.session".

@@ -19,7 +19,9 @@
 #include <spate/picker/piece_picker.hpp>
 #include <spate/session/active_pieces.hpp>
 #include <spate/session/peer_candidates.hpp>
+#include <spate/session/piece_cache.hpp>
 #include <spate/session/rate_meter.hpp>
+#include <spate/session/session_limits.hpp>
 #include <spate/storage/file_storage.hpp>
 
 #include <chrono>
@@ -33,6 +35,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace spate::session {
@@ -65,6 +68,13 @@ struct download_settings {
     /// Requests are dropped while this many bytes wait in a peer's send queue, so a peer
     /// that asks without reading cannot make us buffer without bound.
     std::size_t max_send_backlog = 4 * 1024 * 1024;
+    /// Whole pieces kept in memory, verified, to answer requests (piece_cache); they are
+    /// given back to the pool when a download needs the buffer or after a quiet minute.
+    std::size_t upload_cache_pieces = 8;
+    /// This torrent's own rate limits in bytes per second, 0 for none. The session's
+    /// limits (session_limits) apply on top. Downloads are limited by the requests sent.
+    std::uint64_t max_upload_rate = 0;
+    std::uint64_t max_download_rate = 0;
 };
 
 /// What the download reports as it goes, for the command line (all calls on the ring's
@@ -117,6 +127,10 @@ public:
     torrent_download& operator=(const torrent_download&) = delete;
     ~torrent_download() override;
 
+    /// Shares the session's connection cap and global rate limits with other torrents
+    /// (borrowed; call before run). Without it the torrent has a session of its own.
+    void share_limits(session_limits& limits) { m_limits = &limits; }
+
     /// Peers to dial (from trackers or the command line); known ones are ignored.
     void add_peers(std::span<const endpoint> peers);
     /// A peer that dialled us and named this torrent in its handshake (ours was sent).
@@ -155,6 +169,22 @@ private:
         picker::peer_key peer = 0;
         peer::request block;
     };
+    // One connection counted against the session's cap, from dial or accept to close.
+    class connection_ticket {
+    public:
+        explicit connection_ticket(session_limits* limits) noexcept : m_limits(limits) {}
+        connection_ticket(connection_ticket&& other) noexcept
+            : m_limits(std::exchange(other.m_limits, nullptr)) {}
+        connection_ticket& operator=(connection_ticket&&) = delete;
+        ~connection_ticket() {
+            if (m_limits != nullptr) {
+                m_limits->disconnected();
+            }
+        }
+
+    private:
+        session_limits* m_limits;
+    };
 
     // connection_handler
     result<void> on_bitfield(peer::connection& c) override;
@@ -169,7 +199,9 @@ private:
                        bool received) override;
 
     // Peers (torrent_download.cpp).
-    io::task<void> peer_task(endpoint remote, std::stop_token stop);
+    io::task<void> peer_task(endpoint remote, connection_ticket ticket, std::stop_token stop);
+    io::task<void> incoming_task(io::unique_fd socket, endpoint remote, peer::peer_id id,
+                                 connection_ticket ticket, std::stop_token stop);
     // One connection after the handshakes, dialled or accepted, until it ends.
     io::task<void> serve_peer(io::unique_fd socket, endpoint remote, peer::peer_id id,
                               bool dialled, std::stop_token stop);
@@ -192,6 +224,12 @@ private:
     void drop_all_requests(peer_state& peer, bool quiet);
     io::task<void> finish_piece(piece_index piece);
     void charge_failure(std::span<const picker::peer_key> senders);
+    // A piece buffer for `piece`, taking one back from the upload cache when the pool is
+    // out; nullptr when the budget is spent.
+    [[nodiscard]] active_piece* start_piece(piece_index piece, std::uint32_t size);
+    // How many blocks the download limits allow now, of `wanted`.
+    [[nodiscard]] std::size_t download_allowance(std::size_t wanted, clock::time_point now);
+    void return_download_allowance(std::size_t blocks);
 
     // Uploading what we have (torrent_upload.cpp).
     void unchoke_if_room(peer_state& peer);
@@ -200,6 +238,10 @@ private:
     void fill_upload_slots();
     void forget_uploads(picker::peer_key peer);
     io::task<void> upload_loop(std::stop_token stop);
+    // Reads `piece` from disk into a cache slot and checks its hash. Fails when the data
+    // is gone or changed; succeeds without caching when no slot is free yet.
+    io::task<result<void>> load_piece(piece_index piece, std::stop_token stop);
+    void serve_from_cache(const upload_request& next, std::span<const std::byte> piece);
 
     io::ring& m_ring;
     const metainfo::torrent_info& m_torrent;
@@ -237,6 +279,11 @@ private:
     choker::choker m_choker;
     clock::time_point m_next_rechoke = clock::now();
     bool m_keep_running = false;
+    piece_cache m_cache;
+    session_limits m_own_limits; // used when no session shares its limits
+    session_limits* m_limits = &m_own_limits;
+    choker::token_bucket m_up_limit;
+    choker::token_bucket m_down_limit;
 };
 
 } // namespace spate::session

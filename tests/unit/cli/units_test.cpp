@@ -6,6 +6,7 @@ namespace {
 
 using spate::cli::format_size;
 using spate::cli::parse_size;
+using spate::cli::parse_duration;
 
 TEST(units, formats_sizes_in_binary_units) {
     EXPECT_EQ(format_size(0), "0 B");
@@ -33,6 +34,27 @@ TEST(units, refuses_malformed_or_overflowing_sizes) {
     EXPECT_FALSE(parse_size("1X"));
     EXPECT_FALSE(parse_size("18446744073709551616"));
     EXPECT_FALSE(parse_size("17179869184G"));
+}
+
+TEST(units, parses_durations_with_units) {
+    using std::chrono::seconds;
+    EXPECT_EQ(parse_duration("90"), seconds(90));
+    EXPECT_EQ(parse_duration("90s"), seconds(90));
+    EXPECT_EQ(parse_duration("30m"), seconds(1800));
+    EXPECT_EQ(parse_duration("2h"), seconds(7200));
+    EXPECT_EQ(parse_duration("1d"), seconds(86400));
+    EXPECT_EQ(parse_duration("0"), seconds(0));
+}
+
+TEST(units, refuses_malformed_or_huge_durations) {
+    EXPECT_FALSE(parse_duration(""));
+    EXPECT_FALSE(parse_duration("m"));
+    EXPECT_FALSE(parse_duration("-5m"));
+    EXPECT_FALSE(parse_duration("1.5h"));
+    EXPECT_FALSE(parse_duration("5 m"));
+    EXPECT_FALSE(parse_duration("5w"));
+    EXPECT_FALSE(parse_duration("99999999999"));
+    EXPECT_FALSE(parse_duration("40000d"));
 }
 
 } // namespace
