@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     add_verify_command(app, selected);
     add_download_command(app, selected);
     add_seed_command(app, selected);
+    add_swarm_command(app, selected);
 
     try {
         app.parse(argc, argv);
