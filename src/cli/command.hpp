@@ -28,6 +28,7 @@ void add_verify_command(CLI::App& app, command_main& selected);
 void add_download_command(CLI::App& app, command_main& selected);
 void add_seed_command(CLI::App& app, command_main& selected);
 void add_swarm_command(CLI::App& app, command_main& selected);
+void add_bench_command(CLI::App& app, command_main& selected);
 
 /// Prints "spate: <message>" on one line of stderr and returns `status`.
 int report_error(int status, std::string_view message);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     add_download_command(app, selected);
     add_seed_command(app, selected);
     add_swarm_command(app, selected);
+    add_bench_command(app, selected);
 
     try {
         app.parse(argc, argv);

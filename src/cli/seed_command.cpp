@@ -237,12 +237,18 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
     if (::isatty(STDERR_FILENO) == 1 && !options.json) {
         std::fputs("\r\x1b[K", stderr);
     }
-    bool failed = false;
+    std::string failed;
     for (auto& t : torrents) {
         co_await t->files->close();
-        failed = failed || t->failed;
+        if (t->failed) {
+            failed += (failed.empty() ? "" : ", ") + t->torrent.name();
+        }
     }
-    co_return failed ? exit_runtime_failure : exit_ok;
+    if (!failed.empty()) {
+        co_return report_error(exit_runtime_failure,
+                               fmt::format("stopped serving after errors: {}", failed));
+    }
+    co_return exit_ok;
 }
 
 // The .torrent files a source names: itself, or every *.torrent in it when it is a folder
