@@ -3,7 +3,8 @@
 // A synthetic swarm for benchmarks and tests: N seeders in this process on one ring, each
 // on its own loopback address (127.0.0.2, 127.0.0.3, ...), serving generated data from
 // memory (no disk). It writes the matching .torrent, announces every peer to the tracker
-// from the peer's own address (or runs the built-in tracker in-process), and serves until
+// from the peer's own address (or runs the built-in tracker in-process, and then also dials
+// the leechers that announce to it), and serves until
 // Ctrl-C or SIGTERM; then it prints what it served and what that cost in CPU time, so a
 // benchmark can show the swarm was not its bottleneck.
 
@@ -15,6 +16,7 @@
 
 #include <spate/io/scope.hpp>
 #include <spate/io/signals.hpp>
+#include <spate/io/timer_ops.hpp>
 #include <spate/metainfo/torrent_info.hpp>
 #include <spate/metainfo/torrent_writer.hpp>
 #include <spate/swarm/peer_announcer.hpp>
@@ -95,6 +97,22 @@ void print_served(bool json, const swarm::seeder_stats& s, double cpu) {
     std::fflush(stdout);
 }
 
+// With the built-in tracker, the swarm also dials the leechers that announce to it: some
+// clients (transmission, rtorrent) take no loopback peers from a tracker.
+io::task<void> dial_leechers(io::ring& ring, const tracker::builtin_tracker& tracker,
+                             swarm::synthetic_seeder& seeder, sha1_digest info_hash,
+                             std::stop_token stop) {
+    while (!stop.stop_requested()) {
+        for (const endpoint& leecher : tracker.registry().leechers(info_hash)) {
+            seeder.connect_to(leecher);
+        }
+        result<void> slept = co_await io::sleep_for(ring, std::chrono::milliseconds(500), stop);
+        if (!slept) {
+            break;
+        }
+    }
+}
+
 io::task<int> swarm_main(io::ring& ring, const swarm_options& options,
                          const swarm::synthetic_payload& payload,
                          const metainfo::torrent_info& torrent,
@@ -136,6 +154,9 @@ io::task<int> swarm_main(io::ring& ring, const swarm_options& options,
         }
     }
     print_ready(options, **seeder, torrent, tracker_url);
+    if (builtin) {
+        tasks.spawn(dial_leechers(ring, *builtin, **seeder, torrent.info_hash(), tasks.token()));
+    }
     const double cpu_before = cpu_seconds();
     co_await (*seeder)->run(interrupt.get_token());
     const double cpu = cpu_seconds() - cpu_before;

@@ -1,7 +1,12 @@
 #include <spate/io/scope.hpp>
+#include <spate/io/socket_ops.hpp>
 #include <spate/peer/dial.hpp>
 #include <spate/peer/error.hpp>
 #include <spate/swarm/synthetic_seeder.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -97,6 +102,7 @@ synthetic_seeder::create(io::ring& ring, const synthetic_payload& payload,
 
 io::task<void> synthetic_seeder::run(std::stop_token stop) {
     io::scope connections;
+    m_connections = &connections;
     std::stop_callback forward(stop, [&connections] { connections.request_stop(); });
     io::scope listening;
     for (std::size_t i = 0; i < m_listeners.size(); ++i) {
@@ -108,6 +114,58 @@ io::task<void> synthetic_seeder::run(std::stop_token stop) {
     co_await listening.join();
     connections.request_stop();
     co_await connections.join();
+    m_connections = nullptr;
+}
+
+void synthetic_seeder::connect_to(const endpoint& leecher) {
+    if (m_connections == nullptr || m_connections->stop_requested() ||
+        !m_dialled.insert(leecher).second) {
+        return;
+    }
+    for (std::size_t i = 0; i < m_endpoints.size(); ++i) {
+        m_connections->spawn(dial(leecher, i, m_connections->token()));
+    }
+}
+
+io::task<void> synthetic_seeder::dial(endpoint leecher, std::size_t peer, std::stop_token stop) {
+    const endpoint& from = m_endpoints[peer];
+    io::unique_fd fd(::socket(from.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC,
+                              IPPROTO_TCP));
+    if (!fd) {
+        co_return;
+    }
+    // From the peer's own address, any port: the leecher sees one more distinct peer.
+    sockaddr_storage source{};
+    const socklen_t source_length = from.to_sockaddr(source);
+    if (from.is_v4()) {
+        reinterpret_cast<sockaddr_in*>(&source)->sin_port = 0;
+    } else {
+        reinterpret_cast<sockaddr_in6*>(&source)->sin6_port = 0;
+    }
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&source), source_length) != 0) {
+        co_return;
+    }
+    sockaddr_storage target{};
+    const socklen_t target_length = leecher.to_sockaddr(target);
+    io::op_options options;
+    options.stop = stop;
+    options.timeout = m_settings.handshake_timeout;
+    result<void> connected = co_await io::connect(
+        m_ring, fd.get(), reinterpret_cast<const sockaddr*>(&target), target_length, options);
+    if (!connected) {
+        co_return;
+    }
+    int one = 1;
+    static_cast<void>(::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+    peer::handshake ours;
+    ours.info_hash = m_torrent.info_hash();
+    ours.id = m_ids[peer];
+    result<peer::handshake> theirs = co_await peer::exchange_handshake(
+        m_ring, fd.get(), ours, m_settings.handshake_timeout, stop);
+    if (!theirs) {
+        co_return;
+    }
+    co_await run_connection(std::move(fd), leecher, stop);
 }
 
 io::task<void> synthetic_seeder::serve(io::unique_fd socket, endpoint remote, std::size_t peer,
@@ -123,6 +181,11 @@ io::task<void> synthetic_seeder::serve(io::unique_fd socket, endpoint remote, st
     if (!theirs) {
         co_return;
     }
+    co_await run_connection(std::move(socket), remote, stop);
+}
+
+io::task<void> synthetic_seeder::run_connection(io::unique_fd socket, endpoint remote,
+                                                std::stop_token stop) {
     ++m_stats.connections;
     ++m_stats.connected;
     peer::connection conn(m_ring, std::move(socket), remote, m_wire, peer::connection_settings{});

@@ -148,6 +148,19 @@ std::vector<endpoint> swarm_registry::peers_for(const sha1_digest& info_hash,
     return out;
 }
 
+std::vector<endpoint> swarm_registry::leechers(const sha1_digest& info_hash) const {
+    std::vector<endpoint> out;
+    auto torrent = m_torrents.find(info_hash);
+    if (torrent != m_torrents.end()) {
+        for (const peer_record& p : torrent->second.peers) {
+            if (!p.seed) {
+                out.push_back(p.address);
+            }
+        }
+    }
+    return out;
+}
+
 swarm_counts swarm_registry::counts(const sha1_digest& info_hash) const {
     auto torrent = m_torrents.find(info_hash);
     return torrent == m_torrents.end() ? swarm_counts{} : torrent->second.counts();

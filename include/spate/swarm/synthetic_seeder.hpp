@@ -4,11 +4,13 @@
 /// synthetic_payload: every request is answered from memory, so a benchmark against it
 /// measures the leecher, not the seeder. Plain BEP 3: the handshake (no extensions), a full
 /// bitfield, an unchoke for every interested peer, a piece for every request received
-/// while unchoked.
+/// while unchoked. Besides answering, every synthetic peer can dial a leecher (from its own
+/// address): some clients take no loopback peers from a tracker and must be dialled.
 
 #include <spate/core/endpoint.hpp>
 #include <spate/core/result.hpp>
 #include <spate/io/ring.hpp>
+#include <spate/io/scope.hpp>
 #include <spate/io/task.hpp>
 #include <spate/io/unique_fd.hpp>
 #include <spate/metainfo/torrent_info.hpp>
@@ -21,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 #include <stop_token>
 #include <vector>
 
@@ -69,6 +72,10 @@ public:
     /// Serves until `stop`, then closes every connection and completes. Run once.
     [[nodiscard]] io::task<void> run(std::stop_token stop);
 
+    /// Every synthetic peer dials `leecher` (once per address; later calls with it do
+    /// nothing). Only while run() is running.
+    void connect_to(const endpoint& leecher);
+
     [[nodiscard]] seeder_stats stats() const noexcept { return m_stats; }
 
 private:
@@ -77,6 +84,8 @@ private:
 
     io::task<void> serve(io::unique_fd socket, endpoint remote, std::size_t peer,
                          std::stop_token stop);
+    io::task<void> dial(endpoint leecher, std::size_t peer, std::stop_token stop);
+    io::task<void> run_connection(io::unique_fd socket, endpoint remote, std::stop_token stop);
 
     // connection_handler: a seeder that never downloads.
     result<void> on_bitfield(peer::connection& c) override;
@@ -100,6 +109,8 @@ private:
     std::vector<endpoint> m_endpoints;
     std::vector<peer::peer_id> m_ids;
     seeder_stats m_stats;
+    io::scope* m_connections = nullptr; // run()'s, while it runs
+    std::unordered_set<endpoint> m_dialled;
 };
 
 } // namespace spate::swarm

@@ -100,6 +100,10 @@ public:
                                                   const swarm_announce& requester,
                                                   std::size_t numwant, address_family family);
 
+    /// Every peer of the torrent that is not a seed (a synthetic swarm dials them, for
+    /// clients that take no loopback peers from a tracker). Empty for an unknown torrent.
+    [[nodiscard]] std::vector<endpoint> leechers(const sha1_digest& info_hash) const;
+
     /// The torrent's counts; all zero for an unknown torrent.
     [[nodiscard]] swarm_counts counts(const sha1_digest& info_hash) const;
     /// A scrape entry for `info_hash` (zeros for an unknown torrent).

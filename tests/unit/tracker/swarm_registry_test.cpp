@@ -68,6 +68,21 @@ TEST(swarm_registry, left_zero_makes_a_seed_and_reannounce_updates_it) {
     EXPECT_EQ(r.peer_count(), 2U);
 }
 
+TEST(swarm_registry, leechers_lists_the_peers_that_are_not_seeds) {
+    swarm_registry r(small_settings());
+    r.announce(hash_of(1), peer(1), t0);
+    r.announce(hash_of(1), peer(2, 0), t0);
+    r.announce(hash_of(1), peer(3), t0);
+    r.announce(hash_of(2), peer(4), t0);
+    std::vector<endpoint> got = r.leechers(hash_of(1));
+    std::set<std::uint16_t> ports;
+    for (const endpoint& e : got) {
+        ports.insert(e.port());
+    }
+    EXPECT_EQ(ports, (std::set<std::uint16_t>{1, 3}));
+    EXPECT_TRUE(r.leechers(hash_of(9)).empty());
+}
+
 TEST(swarm_registry, repeated_completed_event_counts_once) {
     swarm_registry r(small_settings());
     r.announce(hash_of(1), peer(1, 0, announce_event::completed), t0);
