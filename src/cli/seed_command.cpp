@@ -379,6 +379,9 @@ int run_seed(const seed_options& options) {
                             fmt::format("cannot set up {} buffers of {}: {}", slots,
                                         format_size(slot), pool.error().message()));
     }
+    // A torrent's cache may grow to the whole pool; the caches of idle torrents give
+    // their buffers back (piece_cache::release_idle), and a load that finds none waits.
+    limits->settings.upload_cache_pieces = slots;
     return ring->run(
         seed_main(*ring, std::move(loaded), options, *limits, std::move(peers), *pool));
 }

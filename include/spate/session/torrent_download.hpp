@@ -70,7 +70,9 @@ struct download_settings {
     std::size_t max_send_backlog = 4 * 1024 * 1024;
     /// Whole pieces kept in memory, verified, to answer requests (piece_cache); they are
     /// given back to the pool when a download needs the buffer or after a quiet minute.
-    std::size_t upload_cache_pieces = 8;
+    std::size_t upload_cache_pieces = 64;
+    /// Pieces read from disk for uploads at once.
+    std::size_t max_piece_loads = 4;
     /// This torrent's own rate limits in bytes per second, 0 for none. The session's
     /// limits (session_limits) apply on top. Downloads are limited by the requests sent.
     std::uint64_t max_upload_rate = 0;
@@ -237,11 +239,19 @@ private:
     void rechoke(clock::time_point now);
     void fill_upload_slots();
     void forget_uploads(picker::peer_key peer);
-    io::task<void> upload_loop(std::stop_token stop);
-    // Reads `piece` from disk into a cache slot and checks its hash. Fails when the data
-    // is gone or changed; succeeds without caching when no slot is free yet.
-    io::task<result<void>> load_piece(piece_index piece, std::stop_token stop);
+    // A request taken: sent now when its piece is cached (and no rate limit holds it),
+    // else it waits for its piece to load.
+    void dispatch(const upload_request& request);
     void serve_from_cache(const upload_request& next, std::span<const std::byte> piece);
+    [[nodiscard]] bool upload_limited() const noexcept;
+    // Starts loads of waiting pieces, up to max_piece_loads at once.
+    void start_loads();
+    io::task<void> load_task(piece_index piece, std::stop_token stop);
+    // Reads `piece` from disk into a cache slot and checks its hash: true once cached,
+    // false when no slot is free yet. Fails when the data is gone or changed.
+    io::task<result<bool>> load_piece(piece_index piece, std::stop_token stop);
+    // Sends the rate-limited queue out as the limits allow.
+    io::task<void> upload_loop(std::stop_token stop);
 
     io::ring& m_ring;
     const metainfo::torrent_info& m_torrent;
@@ -272,8 +282,13 @@ private:
     std::uint64_t m_reads_of_closed = 0; // socket reads of connections already gone
     picker::peer_key m_next_key = 1;
     bool m_buffers_wanted = false; // a peer stopped picking because the budget was spent
-    std::deque<upload_request> m_uploads; // served in arrival order by upload_loop
+    std::deque<upload_request> m_uploads; // cached, held back by a rate limit
     io::event m_upload_ready;
+    // Requests whose piece is not in the cache yet, by piece, and the pieces to load in
+    // the order they were first asked for.
+    std::unordered_map<piece_index, std::vector<upload_request>> m_waiting;
+    std::deque<piece_index> m_load_queue;
+    std::size_t m_loads_in_flight = 0;
     io::buffer_pool& m_pool;
     std::size_t m_unchoked = 0;
     choker::choker m_choker;
