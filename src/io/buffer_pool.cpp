@@ -18,7 +18,27 @@ struct pool_state {
     std::size_t slot_size = 0;
     std::uint32_t slot_count = 0;
     bool registered = false;
+    // With a sparse table, a slot is registered (its pages pinned, so faulted in and
+    // zeroed) when it is first handed out: a pool sized for the worst case costs only the
+    // slots a run really uses. Without one (older kernels), all are registered at once.
+    bool sparse = false;
+    std::vector<bool> slot_registered;
     std::vector<std::uint16_t> free_slots; // a stack: the most recently freed is warm
+
+    // Registers slot `index` now if the table is sparse and it is not yet; false when the
+    // kernel refuses (the memlock limit, say).
+    bool ensure_registered(std::uint16_t index) noexcept {
+        if (!sparse || slot_registered[index]) {
+            return true;
+        }
+        iovec one{memory + std::size_t{index} * slot_size, slot_size};
+        // io_uring_register_buffers_update_tag(3): fills one entry of the sparse table.
+        if (io_uring_register_buffers_update_tag(owner->native(), index, &one, nullptr, 1) < 0) {
+            return false;
+        }
+        slot_registered[index] = true;
+        return true;
+    }
 
     ~pool_state() {
         if (registered) {
@@ -85,13 +105,21 @@ result<buffer_pool> buffer_pool::create(ring& owner, std::size_t slot_size,
     }
     state->memory = static_cast<std::byte*>(memory);
 
-    std::vector<iovec> iovecs(slot_count);
-    for (std::uint32_t i = 0; i < slot_count; ++i) {
-        iovecs[i].iov_base = state->memory + std::size_t{i} * state->slot_size;
-        iovecs[i].iov_len = state->slot_size;
+    // io_uring_register_buffers_sparse(3): an empty table of slot_count entries (kernel
+    // 5.19 and later); slots are registered one by one as they are first used.
+    int rc = io_uring_register_buffers_sparse(owner.native(), slot_count);
+    if (rc == 0) {
+        state->sparse = true;
+        state->slot_registered.assign(slot_count, false);
+    } else if (rc != -EBUSY) {
+        std::vector<iovec> iovecs(slot_count);
+        for (std::uint32_t i = 0; i < slot_count; ++i) {
+            iovecs[i].iov_base = state->memory + std::size_t{i} * state->slot_size;
+            iovecs[i].iov_len = state->slot_size;
+        }
+        // io_uring_register_buffers(3): pins the pages; returns -errno.
+        rc = io_uring_register_buffers(owner.native(), iovecs.data(), slot_count);
     }
-    // io_uring_register_buffers(3): pins the pages; returns -errno.
-    int rc = io_uring_register_buffers(owner.native(), iovecs.data(), slot_count);
     if (rc < 0) {
         if (rc == -ENOMEM) {
             return fail(errc::memlock_limit);
@@ -128,6 +156,9 @@ std::optional<buffer_slot> buffer_pool::acquire() noexcept {
         return std::nullopt;
     }
     std::uint16_t index = m_state->free_slots.back();
+    if (!m_state->ensure_registered(index)) {
+        return std::nullopt; // the kernel refuses to pin more: as if every slot were out
+    }
     m_state->free_slots.pop_back();
     std::span<std::byte> memory(m_state->memory + std::size_t{index} * m_state->slot_size,
                                 m_state->slot_size);

@@ -51,7 +51,8 @@ private:
 };
 
 /// Fixed-size slots carved from one anonymous mapping, each registered as its own
-/// io_uring buffer. The pool may move (slots point at its heap state), but must outlive
+/// io_uring buffer when it is first handed out (a sparse table; all at once on kernels
+/// without one), so only the slots in use cost memory. The pool may move (slots point at its heap state), but must outlive
 /// its slots (checked: destroying a pool with slots out aborts) and be destroyed before
 /// its ring. A ring holds one registered buffer table, so one pool per ring.
 class buffer_pool {
@@ -68,7 +69,8 @@ public:
     buffer_pool& operator=(const buffer_pool&) = delete;
     ~buffer_pool();
 
-    /// A free slot, or nullopt when all are out (the caller waits or sheds load).
+    /// A free slot, or nullopt when all are out (the caller waits or sheds load), or when
+    /// the kernel refuses to register one more (RLIMIT_MEMLOCK).
     [[nodiscard]] std::optional<buffer_slot> acquire() noexcept;
 
     [[nodiscard]] std::size_t slot_size() const noexcept;
