@@ -1,16 +1,22 @@
 // spate swarm --peers N --size SIZE [--piece-size N] [--files K] [--torrent-out F]
-//             [--tracker URL | --builtin-tracker ADDR:PORT] [--port N] [--seed N] [--json]
+//             [--tracker URL | --builtin-tracker ADDR:PORT] [--port N] [--seed N]
+//             [--data-out DIR] [--json]
+// spate swarm --leechers --peers N --torrent F --peer ADDR:PORT [--json]
 // A synthetic swarm for benchmarks and tests: N seeders in this process on one ring, each
 // on its own loopback address (127.0.0.2, 127.0.0.3, ...), serving generated data from
 // memory (no disk). It writes the matching .torrent, announces every peer to the tracker
 // from the peer's own address (or runs the built-in tracker in-process, and then also dials
 // the leechers that announce to it), and serves until
 // Ctrl-C or SIGTERM; then it prints what it served and what that cost in CPU time, so a
-// benchmark can show the swarm was not its bottleneck.
+// benchmark can show the swarm was not its bottleneck. --data-out also writes the payload
+// as files, for a real seed or a comparison. With --leechers the N peers are synthetic
+// leechers instead: each dials the seed at --peer, downloads the whole torrent and throws
+// the data away; it prints the time, the rate and its own CPU cost, to benchmark seeding.
 
 #include "command.hpp"
 #include "file_io.hpp"
 #include "json_writer.hpp"
+#include "torrent_source.hpp"
 #include "torrent_support.hpp"
 #include "units.hpp"
 
@@ -20,8 +26,10 @@
 #include <spate/metainfo/torrent_info.hpp>
 #include <spate/metainfo/torrent_writer.hpp>
 #include <spate/swarm/peer_announcer.hpp>
+#include <spate/swarm/synthetic_leechers.hpp>
 #include <spate/swarm/synthetic_seeder.hpp>
 #include <spate/tracker/builtin_tracker.hpp>
+#include <spate/tracker/tracker_url.hpp>
 
 #include <fmt/core.h>
 
@@ -45,6 +53,10 @@ struct swarm_options {
     std::string builtin_tracker;
     std::uint16_t port = 0;
     std::uint64_t seed = 1;
+    std::string data_out;
+    bool leechers = false;
+    std::string torrent_in;
+    std::string peer;
     bool json = false;
 };
 
@@ -172,7 +184,94 @@ io::task<int> swarm_main(io::ring& ring, const swarm_options& options,
     co_return exit_ok;
 }
 
+io::task<int> leech_main(io::ring& ring, const swarm_options& options,
+                         const metainfo::torrent_info& torrent, endpoint seed) {
+    io::scope tasks;
+    std::stop_source interrupt;
+    int signal = 0;
+    auto signals = io::signal_set::create({SIGINT, SIGTERM});
+    if (signals) {
+        tasks.spawn(watch_signals(ring, *signals, interrupt, tasks.token(), &signal));
+    }
+    swarm::leecher_settings settings;
+    settings.leechers = options.peers;
+    settings.seed = seed;
+    auto leechers = swarm::synthetic_leechers::create(ring, torrent, settings);
+    if (!leechers) {
+        tasks.request_stop();
+        co_await tasks.join();
+        co_return report_error(exit_bad_input, "--peers: the leechers' addresses would leave "
+                                               "127.0.0.0/8");
+    }
+    const double cpu_before = cpu_seconds();
+    const auto started = std::chrono::steady_clock::now();
+    co_await (*leechers)->run(interrupt.get_token());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double cpu = cpu_seconds() - cpu_before;
+    tasks.request_stop();
+    co_await tasks.join();
+    const swarm::leecher_stats& s = (*leechers)->stats();
+    const double bytes = static_cast<double>(s.payload_received);
+    const double rate = seconds > 0 ? bytes / 1e6 / seconds : 0.0;
+    const double per_gb = bytes > 0 ? cpu / (bytes / 1e9) : 0.0;
+    if (options.json) {
+        json_writer w;
+        w.begin_object().key("event").value("leeched");
+        w.key("leechers").value(static_cast<std::uint64_t>(options.peers));
+        w.key("finished").value(static_cast<std::uint64_t>(s.finished));
+        w.key("failed").value(static_cast<std::uint64_t>(s.failed));
+        w.key("bytes").value(s.payload_received).key("seconds").value(seconds);
+        w.key("mb_per_s").value(rate).key("cpu_seconds_per_gb").value(per_gb);
+        if (!s.first_failure.empty()) {
+            w.key("first_failure").value(s.first_failure);
+        }
+        fmt::print("{}\n", w.end_object().str());
+    } else {
+        fmt::print("swarm: {} of {} leechers finished; {} in {:.2f} s ({:.0f} MB/s); "
+                   "{:.3f} CPU s per GB received\n",
+                   s.finished, options.peers, format_size(s.payload_received), seconds, rate,
+                   per_gb);
+    }
+    std::fflush(stdout);
+    if (s.finished != options.peers && signal == 0) {
+        co_return report_error(exit_runtime_failure,
+                               fmt::format("{} leechers did not finish; the first: {}",
+                                           options.peers - s.finished, s.first_failure));
+    }
+    co_return exit_ok;
+}
+
+int run_leechers(const swarm_options& options) {
+    if (options.torrent_in.empty() || options.peer.empty()) {
+        return report_error(exit_bad_input, "--leechers needs --torrent FILE and --peer ADDR:PORT");
+    }
+    const std::optional<endpoint> seed = endpoint::parse(options.peer);
+    if (!seed || seed->port() == 0 || !seed->is_loopback()) {
+        return report_error(exit_bad_input,
+                            fmt::format("--peer {}: not a loopback ADDR:PORT", options.peer));
+    }
+    auto ring = io::ring::create(io::ring_options{.entries = 4096, .cq_entries = 0});
+    if (!ring) {
+        return report_ring_failure(ring.error());
+    }
+    auto target = load_torrent_target(*ring, options.torrent_in);
+    if (!target) {
+        return report_error(exit_bad_input, target.error());
+    }
+    if (!target->torrent) {
+        return report_error(exit_bad_input, "--torrent: give a .torrent file");
+    }
+    return ring->run(leech_main(*ring, options, *target->torrent, *seed));
+}
+
 int run_swarm(const swarm_options& options) {
+    if (options.peers == 0 || options.peers > 60000) {
+        return report_error(exit_bad_input, "--peers: from 1 to 60000");
+    }
+    if (options.leechers) {
+        return run_leechers(options);
+    }
     const std::optional<std::uint64_t> size = parse_size(options.size);
     if (!size || *size == 0) {
         return report_error(exit_bad_input,
@@ -187,11 +286,24 @@ int run_swarm(const swarm_options& options) {
         }
         piece_length = *asked;
     }
-    if (options.peers == 0 || options.peers > 60000) {
-        return report_error(exit_bad_input, "--peers: from 1 to 60000");
-    }
     if (!options.tracker.empty() && !options.builtin_tracker.empty()) {
         return report_error(exit_bad_input, "give --tracker or --builtin-tracker, not both");
+    }
+    if (!options.tracker.empty()) {
+        // The swarm talks to loopback only, and announces over plain HTTP.
+        auto url = tracker::parse_tracker_url(options.tracker);
+        std::optional<endpoint> at;
+        if (url && url->scheme == tracker::tracker_scheme::http) {
+            at = endpoint::parse(url->host.find(':') == std::string::npos
+                                     ? fmt::format("{}:{}", url->host, url->port)
+                                     : fmt::format("[{}]:{}", url->host, url->port));
+        }
+        if (!at || !at->is_loopback()) {
+            return report_error(exit_bad_input,
+                                fmt::format("--tracker {}: the swarm announces only to an "
+                                            "http:// tracker at a loopback address",
+                                            options.tracker));
+        }
     }
     swarm::payload_shape shape;
     shape.total_size = *size;
@@ -246,6 +358,13 @@ int run_swarm(const swarm_options& options) {
                             fmt::format("the torrent made does not parse: {}",
                                         torrent.error().message()));
     }
+    if (!options.data_out.empty()) {
+        if (result<void> files = payload->write_files(options.data_out, name); !files) {
+            return report_error(exit_runtime_failure, fmt::format("--data-out {}: {}",
+                                                                  options.data_out,
+                                                                  files.error().message()));
+        }
+    }
     result<void> written =
         ring->run(write_file_atomically(*ring, options.torrent_out, *bytes, true));
     if (!written) {
@@ -274,6 +393,11 @@ void add_swarm_command(CLI::App& app, command_main& selected) {
                     "run the built-in tracker at this ADDR:PORT (HTTP and UDP) and use it");
     sub->add_option("--port", options->port, "the peers' listen port (default: any free)");
     sub->add_option("--seed", options->seed, "seed of the generated data (default 1)");
+    sub->add_option("--data-out", options->data_out, "also write the payload's files here");
+    sub->add_flag("--leechers", options->leechers,
+                  "synthetic leechers instead: download from --peer and discard");
+    sub->add_option("--torrent", options->torrent_in, "the torrent the leechers fetch");
+    sub->add_option("--peer", options->peer, "the seed the leechers dial (ADDR:PORT)");
     sub->add_flag("--json", options->json, "print one JSON object per line");
     sub->callback([options, &selected] { selected = [options] { return run_swarm(*options); }; });
 }

@@ -1,12 +1,10 @@
 #include <spate/io/socket_ops.hpp>
 #include <spate/io/unique_fd.hpp>
+#include <spate/swarm/dial_from.hpp>
 #include <spate/swarm/peer_announcer.hpp>
 #include <spate/tracker/error.hpp>
 #include <spate/tracker/http_codec.hpp>
 #include <spate/tracker/tracker_url.hpp>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <string_view>
@@ -19,37 +17,17 @@ namespace {
 io::task<result<void>> announce_one(io::ring& ring, const endpoint& source,
                                     const endpoint& tracker, std::string request,
                                     std::chrono::milliseconds timeout, std::stop_token stop) {
-    io::unique_fd fd(::socket(source.is_v4() ? AF_INET : AF_INET6,
-                              SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
-    if (!fd) {
-        co_return fail(errno_code(errno));
-    }
-    // The peer's address with any port: the tracker takes the address from the socket.
-    sockaddr_storage from{};
-    const socklen_t from_length = source.to_sockaddr(from);
-    if (source.is_v4()) {
-        reinterpret_cast<sockaddr_in*>(&from)->sin_port = 0;
-    } else {
-        reinterpret_cast<sockaddr_in6*>(&from)->sin6_port = 0;
-    }
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&from), from_length) != 0) {
-        co_return fail(errno_code(errno));
-    }
     io::op_options options;
     options.stop = stop;
     options.deadline = std::chrono::steady_clock::now() + timeout;
-    sockaddr_storage to{};
-    const socklen_t to_length = tracker.to_sockaddr(to);
-    result<void> connected =
-        co_await io::connect(ring, fd.get(), reinterpret_cast<const sockaddr*>(&to), to_length,
-                             options);
-    if (!connected) {
-        co_return fail(connected.error());
+    result<io::unique_fd> fd = co_await dial_from(ring, source, tracker, timeout, stop);
+    if (!fd) {
+        co_return fail(fd.error());
     }
     std::span<const std::byte> out(reinterpret_cast<const std::byte*>(request.data()),
                                    request.size());
     while (!out.empty()) {
-        result<std::size_t> sent = co_await io::send(ring, fd.get(), out, options);
+        result<std::size_t> sent = co_await io::send(ring, fd->get(), out, options);
         if (!sent) {
             co_return fail(sent.error());
         }
@@ -58,7 +36,7 @@ io::task<result<void>> announce_one(io::ring& ring, const endpoint& source,
     std::string reply;
     std::array<std::byte, 4096> chunk{};
     while (reply.size() < 64 * 1024) {
-        result<std::size_t> got = co_await io::recv(ring, fd.get(), chunk, options);
+        result<std::size_t> got = co_await io::recv(ring, fd->get(), chunk, options);
         if (!got) {
             co_return fail(got.error());
         }

@@ -1,12 +1,8 @@
 #include <spate/io/scope.hpp>
-#include <spate/io/socket_ops.hpp>
 #include <spate/peer/dial.hpp>
 #include <spate/peer/error.hpp>
+#include <spate/swarm/dial_from.hpp>
 #include <spate/swarm/synthetic_seeder.hpp>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -128,44 +124,20 @@ void synthetic_seeder::connect_to(const endpoint& leecher) {
 }
 
 io::task<void> synthetic_seeder::dial(endpoint leecher, std::size_t peer, std::stop_token stop) {
-    const endpoint& from = m_endpoints[peer];
-    io::unique_fd fd(::socket(from.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC,
-                              IPPROTO_TCP));
+    result<io::unique_fd> fd =
+        co_await dial_from(m_ring, m_endpoints[peer], leecher, m_settings.handshake_timeout, stop);
     if (!fd) {
         co_return;
     }
-    // From the peer's own address, any port: the leecher sees one more distinct peer.
-    sockaddr_storage source{};
-    const socklen_t source_length = from.to_sockaddr(source);
-    if (from.is_v4()) {
-        reinterpret_cast<sockaddr_in*>(&source)->sin_port = 0;
-    } else {
-        reinterpret_cast<sockaddr_in6*>(&source)->sin6_port = 0;
-    }
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&source), source_length) != 0) {
-        co_return;
-    }
-    sockaddr_storage target{};
-    const socklen_t target_length = leecher.to_sockaddr(target);
-    io::op_options options;
-    options.stop = stop;
-    options.timeout = m_settings.handshake_timeout;
-    result<void> connected = co_await io::connect(
-        m_ring, fd.get(), reinterpret_cast<const sockaddr*>(&target), target_length, options);
-    if (!connected) {
-        co_return;
-    }
-    int one = 1;
-    static_cast<void>(::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
     peer::handshake ours;
     ours.info_hash = m_torrent.info_hash();
     ours.id = m_ids[peer];
     result<peer::handshake> theirs = co_await peer::exchange_handshake(
-        m_ring, fd.get(), ours, m_settings.handshake_timeout, stop);
+        m_ring, fd->get(), ours, m_settings.handshake_timeout, stop);
     if (!theirs) {
         co_return;
     }
-    co_await run_connection(std::move(fd), leecher, stop);
+    co_await run_connection(std::move(*fd), leecher, stop);
 }
 
 io::task<void> synthetic_seeder::serve(io::unique_fd socket, endpoint remote, std::size_t peer,
