@@ -47,6 +47,7 @@ struct piece_picker::pick_context {
     peer_key who;
     std::size_t remaining;
     std::vector<block_request>& out;
+    std::size_t new_pieces; // pieces pick_new may still start
 };
 
 result<piece_picker> piece_picker::create(std::uint32_t piece_count, std::uint64_t piece_length,
@@ -293,7 +294,7 @@ void piece_picker::collect_sequential(pick_context& ctx, std::vector<piece_index
 }
 
 void piece_picker::pick_new(pick_context& ctx) {
-    if (m_avail.free_count() == 0) {
+    if (m_avail.free_count() == 0 || ctx.new_pieces == 0) {
         return;
     }
     std::vector<piece_index> chosen;
@@ -304,6 +305,10 @@ void piece_picker::pick_new(pick_context& ctx) {
     } else {
         collect_rarest(ctx, chosen);
     }
+    if (chosen.size() > ctx.new_pieces) {
+        chosen.resize(ctx.new_pieces);
+    }
+    ctx.new_pieces -= chosen.size();
     // Chosen first, then changed: the scans above read the orders that erase() reshuffles.
     for (piece_index p : chosen) {
         m_avail.erase(p);
@@ -347,19 +352,23 @@ void piece_picker::pick_endgame(pick_context& ctx) {
 }
 
 std::size_t piece_picker::pick(const bitfield& peer_has, peer_key who, std::size_t max_blocks,
-                               std::vector<block_request>& out) {
+                               std::vector<block_request>& out, std::size_t max_new_pieces,
+                               std::size_t max_endgame_blocks) {
     if (max_blocks == 0 || m_wanted_remaining == 0 || peer_has.size() != piece_count()) {
         return 0;
     }
     std::size_t before = out.size();
-    pick_context ctx{peer_has, who, max_blocks, out};
+    pick_context ctx{peer_has, who, max_blocks, out, max_new_pieces};
     pick_partial(ctx, true);
     pick_partial(ctx, false);
     if (ctx.remaining > 0) {
         pick_new(ctx);
     }
-    if (ctx.remaining > 0) {
+    if (ctx.remaining > 0 && max_endgame_blocks > 0) {
+        const std::size_t others = ctx.remaining - std::min(ctx.remaining, max_endgame_blocks);
+        ctx.remaining -= others;
         pick_endgame(ctx);
+        ctx.remaining += others;
     }
     return out.size() - before;
 }

@@ -111,6 +111,7 @@ void torrent_download::on_block_done(peer::connection& c, const peer::piece_mess
     piece->blocks[index] = block_status::received;
     piece->senders[index] = peer.key;
     ++piece->received;
+    --m_unreceived_blocks;
     picker::piece_picker::received_result r = m_picker.on_block_received(block, peer.key);
     for (picker::peer_key other : r.cancel_from) {
         if (auto o = m_peers.find(other); o != m_peers.end()) {
@@ -162,7 +163,13 @@ void torrent_download::request_more(peer_state& peer) {
         return; // the rate limit: the tick asks again
     }
     m_picked.clear();
-    m_picker.pick(c.remote_bits(), peer.key, allowed, m_picked);
+    // New pieces only as far as piece buffers are free (cached pieces give theirs up).
+    const std::size_t free_buffers = m_pool.available() + m_cache.size();
+    // Endgame duplicates cost bandwidth: only once few blocks are left (about four per
+    // peer). Before that a slow peer holds at most its queue (about 2 s of its rate).
+    const std::size_t endgame_blocks =
+        m_unreceived_blocks <= m_peers.size() * 4 + 32 ? allowed : 0;
+    m_picker.pick(c.remote_bits(), peer.key, allowed, m_picked, free_buffers, endgame_blocks);
     std::size_t sent = 0;
     for (std::size_t i = 0; i < m_picked.size(); ++i) {
         const picker::block_request& block = m_picked[i];
@@ -275,6 +282,7 @@ io::task<void> torrent_download::finish_piece(piece_index index) {
         std::sort(senders.begin(), senders.end());
         senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
         m_picker.on_piece_failed(index);
+        m_unreceived_blocks += piece->blocks.size();
         m_pieces.release(index);
         ++m_failed_pieces;
         m_observer.piece_failed(index);
@@ -293,8 +301,14 @@ io::task<void> torrent_download::finish_piece(piece_index index) {
         co_return;
     }
     m_picker.mark_have(index);
-    // The verified piece stays in memory for peers that ask for it soon.
-    m_cache.insert(index, std::move(piece->slot), piece->size, clock::now());
+    // The verified piece stays in memory for peers that may ask for it soon: only when a
+    // peer is interested in us, or a plain download would hold buffers for nothing.
+    const bool wanted_by_someone =
+        std::any_of(m_peers.begin(), m_peers.end(),
+                    [](const auto& entry) { return entry.second->conn->peer_interested(); });
+    if (wanted_by_someone) {
+        m_cache.insert(index, std::move(piece->slot), piece->size, clock::now());
+    }
     m_pieces.release(index);
     m_verified += m_torrent.layout().piece_size(index);
     m_observer.piece_done(index);

@@ -62,6 +62,13 @@ io::task<result<void>> torrent_download::run(std::stop_token stop, bool keep_run
     io::scope tasks;
     m_tasks = &tasks;
     m_keep_running = keep_running;
+    m_unreceived_blocks = 0;
+    for (std::uint32_t p = 0; p < m_torrent.piece_count(); ++p) {
+        if (m_picker.is_wanted(piece_index(p)) && !m_picker.have(piece_index(p))) {
+            const std::uint64_t size = m_torrent.layout().piece_size(piece_index(p));
+            m_unreceived_blocks += (size + picker::block_size - 1) / picker::block_size;
+        }
+    }
     std::stop_callback forward(stop, [&tasks] { tasks.request_stop(); });
     tasks.spawn(tick_loop(tasks.token()));
     tasks.spawn(upload_loop(tasks.token()));

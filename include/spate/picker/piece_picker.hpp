@@ -106,9 +106,15 @@ public:
     /// (random until random_first_pieces are had, then rarest first; lowest index first in
     /// sequential mode), highest priority first. In endgame (every block of every wanted
     /// piece requested or received) it hands out blocks already requested from others: never
-    /// twice to the same peer, at most max_requesters peers per block.
+    /// twice to the same peer, at most max_requesters peers per block. At most
+    /// `max_new_pieces` pieces not yet in progress are started (the caller's free piece
+    /// buffers): with none free, only pieces in progress are picked from, so a spent
+    /// buffer budget neither starts pieces nor brings the endgame early.
+    /// At most `max_endgame_blocks` of the blocks are endgame duplicates.
     std::size_t pick(const bitfield& peer_has, peer_key who, std::size_t max_blocks,
-                     std::vector<block_request>& out);
+                     std::vector<block_request>& out,
+                     std::size_t max_new_pieces = static_cast<std::size_t>(-1),
+                     std::size_t max_endgame_blocks = static_cast<std::size_t>(-1));
     /// Every block of every wanted piece not had is requested or received.
     [[nodiscard]] bool in_endgame() const;
 
