@@ -4,6 +4,7 @@
 #include <spate/peer/dial.hpp>
 #include <spate/session/error.hpp>
 #include <spate/session/torrent_download.hpp>
+#include <spate/session/torrent_geometry.hpp>
 
 #include <cstdio>
 #include <algorithm>
@@ -23,17 +24,6 @@ choker::choker make_choker(const download_settings& settings) {
         std::abort();
     }
     return std::move(*made);
-}
-
-peer::wire_geometry wire_geometry_of(const metainfo::torrent_info& torrent) {
-    result<peer::wire_geometry> g = peer::wire_geometry::create(
-        torrent.piece_count(), torrent.piece_length(), torrent.total_size());
-    if (!g) {
-        // metainfo validated the torrent with the same limits.
-        std::fprintf(stderr, "spate: torrent geometry refused: %s\n", g.error().message().c_str());
-        std::abort();
-    }
-    return *g;
 }
 
 } // namespace

@@ -3,36 +3,16 @@
 #include <spate/peer/error.hpp>
 #include <spate/swarm/dial_from.hpp>
 #include <spate/swarm/synthetic_leechers.hpp>
-#include <spate/swarm/synthetic_seeder.hpp>
+#include <spate/session/torrent_geometry.hpp>
+#include <spate/swarm/synthetic_identity.hpp>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 namespace spate::swarm {
 
 namespace {
 
 constexpr std::uint32_t block_size = 16 * 1024;
-
-peer::wire_geometry geometry_of(const metainfo::torrent_info& torrent) {
-    result<peer::wire_geometry> g = peer::wire_geometry::create(
-        torrent.piece_count(), torrent.piece_length(), torrent.total_size());
-    if (!g) {
-        std::fprintf(stderr, "spate: torrent geometry refused: %s\n", g.error().message().c_str());
-        std::abort();
-    }
-    return *g;
-}
-
-peer::peer_id leecher_id(std::size_t index) {
-    peer::peer_id id{};
-    const std::string text = "-SL0100-leech" + std::to_string(1'000'000 + index).substr(0, 7);
-    for (std::size_t i = 0; i < id.size() && i < text.size(); ++i) {
-        id[i] = static_cast<std::byte>(text[i]);
-    }
-    return id;
-}
 
 } // namespace
 
@@ -45,10 +25,8 @@ synthetic_leechers::~synthetic_leechers() = default;
 result<std::unique_ptr<synthetic_leechers>>
 synthetic_leechers::create(io::ring& ring, const metainfo::torrent_info& torrent,
                            const leecher_settings& settings) {
-    seeder_settings addresses_of;
-    addresses_of.peers = settings.leechers;
-    addresses_of.first_address = settings.first_address;
-    result<std::vector<std::uint32_t>> addresses = synthetic_addresses(addresses_of);
+    result<std::vector<std::uint32_t>> addresses =
+        synthetic_addresses(settings.first_address, settings.leechers);
     if (!addresses) {
         return fail(addresses.error());
     }
@@ -81,11 +59,7 @@ io::task<void> synthetic_leechers::run(std::stop_token stop) {
 }
 
 io::task<void> synthetic_leechers::leech(std::size_t index, std::stop_token stop) {
-    const std::uint32_t a = m_addresses[index];
-    const endpoint source = *endpoint::parse(std::to_string(a >> 24) + "." +
-                                             std::to_string((a >> 16) & 0xFF) + "." +
-                                             std::to_string((a >> 8) & 0xFF) + "." +
-                                             std::to_string(a & 0xFF) + ":0");
+    const endpoint source = synthetic_endpoint(m_addresses[index], 0);
     const auto failed = [this](std::string why) {
         ++m_stats.failed;
         if (m_stats.first_failure.empty()) {
@@ -100,7 +74,7 @@ io::task<void> synthetic_leechers::leech(std::size_t index, std::stop_token stop
     }
     peer::handshake ours;
     ours.info_hash = m_torrent.info_hash();
-    ours.id = leecher_id(index);
+    ours.id = synthetic_peer_id("SL", index);
     result<peer::handshake> theirs = co_await peer::exchange_handshake(
         m_ring, fd->get(), ours, m_settings.connect_timeout, stop);
     if (!theirs) {
@@ -108,7 +82,8 @@ io::task<void> synthetic_leechers::leech(std::size_t index, std::stop_token stop
         co_return;
     }
     ++m_stats.started;
-    peer::connection conn(m_ring, std::move(*fd), m_settings.seed, geometry_of(m_torrent),
+    peer::connection conn(m_ring, std::move(*fd), m_settings.seed,
+                          session::wire_geometry_of(m_torrent),
                           peer::connection_settings{});
     conn.set_tag(static_cast<std::uint32_t>(index));
     conn.send_interested(true);

@@ -2,74 +2,26 @@
 #include <spate/peer/dial.hpp>
 #include <spate/peer/error.hpp>
 #include <spate/swarm/dial_from.hpp>
+#include <spate/session/torrent_geometry.hpp>
 #include <spate/swarm/synthetic_seeder.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 namespace spate::swarm {
-
-namespace {
-
-peer::wire_geometry geometry_of(const metainfo::torrent_info& torrent) {
-    result<peer::wire_geometry> g = peer::wire_geometry::create(
-        torrent.piece_count(), torrent.piece_length(), torrent.total_size());
-    if (!g) {
-        // metainfo validated the torrent with the same limits.
-        std::fprintf(stderr, "spate: torrent geometry refused: %s\n", g.error().message().c_str());
-        std::abort();
-    }
-    return *g;
-}
-
-std::string dotted(std::uint32_t address) {
-    return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xFF) + "." +
-           std::to_string((address >> 8) & 0xFF) + "." + std::to_string(address & 0xFF);
-}
-
-// "-SW0100-" and twelve characters naming the peer: distinct per synthetic peer, so a
-// leecher that refuses a second connection to one peer id takes every one of them.
-peer::peer_id synthetic_id(std::size_t index) {
-    peer::peer_id id{};
-    const std::string text = "-SW0100-swarm" + std::to_string(1'000'000 + index).substr(0, 7);
-    for (std::size_t i = 0; i < id.size() && i < text.size(); ++i) {
-        id[i] = static_cast<std::byte>(text[i]);
-    }
-    return id;
-}
-
-} // namespace
-
-result<std::vector<std::uint32_t>> synthetic_addresses(const seeder_settings& s) {
-    std::vector<std::uint32_t> out;
-    out.reserve(s.peers);
-    std::uint32_t next = s.first_address;
-    while (out.size() < s.peers) {
-        if ((next >> 24) != 127) {
-            return fail(std::make_error_code(std::errc::invalid_argument));
-        }
-        const std::uint32_t last = next & 0xFF;
-        if (last != 0 && last != 255) {
-            out.push_back(next);
-        }
-        ++next;
-    }
-    return out;
-}
 
 synthetic_seeder::synthetic_seeder(io::ring& ring, const synthetic_payload& payload,
                                    const metainfo::torrent_info& torrent,
                                    const seeder_settings& settings)
     : m_ring(ring), m_payload(payload), m_torrent(torrent), m_settings(settings),
-      m_wire(geometry_of(torrent)), m_all(torrent.piece_count(), true) {}
+      m_wire(session::wire_geometry_of(torrent)), m_all(torrent.piece_count(), true) {}
 
 synthetic_seeder::~synthetic_seeder() = default;
 
 result<std::unique_ptr<synthetic_seeder>>
 synthetic_seeder::create(io::ring& ring, const synthetic_payload& payload,
                          const metainfo::torrent_info& torrent, const seeder_settings& settings) {
-    result<std::vector<std::uint32_t>> addresses = synthetic_addresses(settings);
+    result<std::vector<std::uint32_t>> addresses =
+        synthetic_addresses(settings.first_address, settings.peers);
     if (!addresses) {
         return fail(addresses.error());
     }
@@ -77,7 +29,7 @@ synthetic_seeder::create(io::ring& ring, const synthetic_payload& payload,
     std::uint16_t port = settings.port;
     for (std::size_t i = 0; i < addresses->size(); ++i) {
         session::listen_settings listen;
-        listen.address = dotted((*addresses)[i]);
+        listen.address = synthetic_endpoint((*addresses)[i], 0).address_string();
         listen.port = port;
         listen.tries = 1;
         result<session::listener> opened = session::listener::open(listen);
@@ -90,7 +42,7 @@ synthetic_seeder::create(io::ring& ring, const synthetic_payload& payload,
             return fail(std::make_error_code(std::errc::invalid_argument));
         }
         out->m_endpoints.push_back(*where);
-        out->m_ids.push_back(synthetic_id(i));
+        out->m_ids.push_back(synthetic_peer_id("SW", i));
         out->m_listeners.push_back(std::move(*opened));
     }
     return out;

@@ -17,6 +17,7 @@
 #include <spate/peer/connection.hpp>
 #include <spate/peer/handshake.hpp>
 #include <spate/session/listener.hpp>
+#include <spate/swarm/synthetic_identity.hpp>
 #include <spate/swarm/synthetic_payload.hpp>
 
 #include <chrono>
@@ -47,10 +48,6 @@ struct seeder_stats {
     std::uint64_t payload_sent = 0;
     std::uint64_t requests = 0;
 };
-
-/// The peer addresses for `settings`: `peers` loopback addresses from first_address.
-/// Errors: std::errc::invalid_argument when they would leave 127.0.0.0/8.
-[[nodiscard]] result<std::vector<std::uint32_t>> synthetic_addresses(const seeder_settings& s);
 
 class synthetic_seeder final : private peer::connection_handler {
 public:
