@@ -5,18 +5,19 @@
 namespace spate::session {
 
 std::span<const std::byte> piece_cache::find(piece_index piece, clock::time_point now) {
-    for (entry& e : m_entries) {
-        if (e.piece == piece) {
-            e.used = now;
-            return e.slot.span().first(e.size);
-        }
+    auto it = m_entries.find(piece);
+    if (it == m_entries.end()) {
+        return {};
     }
-    return {};
+    it->second.used = now;
+    return it->second.slot.span().first(it->second.size);
 }
 
-std::vector<piece_cache::entry>::iterator piece_cache::oldest() {
+piece_cache::entries::iterator piece_cache::oldest() {
     return std::min_element(m_entries.begin(), m_entries.end(),
-                            [](const entry& a, const entry& b) { return a.used < b.used; });
+                            [](const auto& a, const auto& b) {
+                                return a.second.used < b.second.used;
+                            });
 }
 
 void piece_cache::insert(piece_index piece, io::buffer_slot slot, std::uint32_t size,
@@ -24,11 +25,11 @@ void piece_cache::insert(piece_index piece, io::buffer_slot slot, std::uint32_t 
     if (m_capacity == 0) {
         return; // `slot` goes back to its pool here
     }
-    std::erase_if(m_entries, [piece](const entry& e) { return e.piece == piece; });
+    m_entries.erase(piece);
     if (m_entries.size() >= m_capacity) {
         m_entries.erase(oldest());
     }
-    m_entries.push_back(entry{piece, std::move(slot), size, now});
+    m_entries.emplace(piece, entry{std::move(slot), size, now});
 }
 
 io::buffer_slot piece_cache::take_oldest() {
@@ -36,13 +37,13 @@ io::buffer_slot piece_cache::take_oldest() {
         return {};
     }
     auto it = oldest();
-    io::buffer_slot slot = std::move(it->slot);
+    io::buffer_slot slot = std::move(it->second.slot);
     m_entries.erase(it);
     return slot;
 }
 
 void piece_cache::release_idle(clock::time_point before) {
-    std::erase_if(m_entries, [before](const entry& e) { return e.used < before; });
+    std::erase_if(m_entries, [before](const auto& e) { return e.second.used < before; });
 }
 
 } // namespace spate::session

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
+#include <unordered_map>
 
 namespace spate::session {
 
@@ -49,16 +49,18 @@ public:
 
 private:
     struct entry {
-        piece_index piece;
         io::buffer_slot slot;
         std::uint32_t size = 0;
         clock::time_point used;
     };
-    // A handful of entries: a linear scan beats any map here.
-    [[nodiscard]] std::vector<entry>::iterator oldest();
+    using entries = std::unordered_map<piece_index, entry>;
+    // A scan, but only when a piece goes in or out (once per piece), never per request.
+    [[nodiscard]] entries::iterator oldest();
 
     std::size_t m_capacity;
-    std::vector<entry> m_entries;
+    // By piece: find() runs for every request served, and a seed's cache may hold
+    // thousands of pieces.
+    entries m_entries;
 };
 
 } // namespace spate::session
