@@ -14,6 +14,7 @@
 #include <spate/net/http_client.hpp>
 #include <spate/net/resolver.hpp>
 #include <spate/tracker/http_tracker_client.hpp>
+#include <spate/tracker/redacted_url.hpp>
 #include <spate/tracker/tracker_url.hpp>
 #include <spate/tracker/udp_tracker_client.hpp>
 
@@ -80,7 +81,7 @@ io::task<tracker_outcome> ask_tracker(io::ring& ring, net::resolver& names,
                                       std::string url, const announce_plan& plan,
                                       std::stop_token interrupt) {
     tracker_outcome outcome;
-    outcome.url = url;
+    outcome.url = tracker::redacted_url(url); // printed: secrets hidden
     auto parsed = tracker::parse_tracker_url(url);
     if (!parsed) {
         outcome.error = "not a tracker URL (http, https or udp)";
@@ -211,8 +212,8 @@ int run_announce(const announce_options& options) {
         if (!tracker::parse_tracker_url(url)) {
             return report_error(exit_bad_input,
                                  fmt::format("{}: not a tracker URL (http, https or udp with a "
-                                             "host and port)",
-                                             url));
+                                             "host and port, and no user info)",
+                                             tracker::redacted_url(url)));
         }
     }
     tracker::announce_request& request = plan.request;

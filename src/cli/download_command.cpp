@@ -249,6 +249,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
                     return n;
                 },
                 [&download](std::span<const endpoint> found) { download.add_peers(found); });
+            announcer->on_failure([&report](const std::string& text) { report.tracker_failed(text); });
             announcing.spawn(announcer->run(announcing.token()));
         } else {
             report.clear_line();

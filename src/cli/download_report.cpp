@@ -83,6 +83,17 @@ void download_report::peer_dropped(const endpoint& peer, std::string_view reason
     }
 }
 
+void download_report::tracker_failed(const std::string& text) {
+    if (m_style == report_style::json) {
+        json_writer w;
+        w.begin_object().key("event").value("tracker_error").key("detail").value(text);
+        print_json(w.end_object());
+        return;
+    }
+    clear_line();
+    fmt::print(stderr, "spate: warning: announce failed: {}\n", text);
+}
+
 void download_report::download_complete() {
     if (m_download == nullptr || m_done_printed || !m_announce_completion) {
         return;

@@ -28,6 +28,9 @@ public:
     void piece_failed(piece_index piece) override;
     void peer_banned(const endpoint& peer, std::string_view reason) override;
     void peer_dropped(const endpoint& peer, std::string_view reason) override;
+    /// An announce failed ("<url>: <reason>", secrets already redacted): a JSON event, or
+    /// a warning on stderr. The announcer tells each distinct failure once.
+    void tracker_failed(const std::string& text);
     /// Prints the done line (with the stats last given to progress()).
     void download_complete() override;
     [[nodiscard]] bool done_printed() const noexcept { return m_done_printed; }

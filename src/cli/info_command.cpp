@@ -8,6 +8,7 @@
 #include <spate/io/ring.hpp>
 #include <spate/metainfo/magnet.hpp>
 #include <spate/metainfo/torrent_info.hpp>
+#include <spate/tracker/redacted_url.hpp>
 
 #include <fmt/core.h>
 
@@ -52,14 +53,14 @@ void print_torrent(const metainfo::torrent_info& t) {
         fmt::print("trackers:\n");
         for (std::size_t tier = 0; tier < t.trackers().size(); ++tier) {
             for (const auto& url : t.trackers()[tier]) {
-                fmt::print("  tier {}: {}\n", tier + 1, url);
+                fmt::print("  tier {}: {}\n", tier + 1, tracker::redacted_url(url));
             }
         }
     }
     if (!t.web_seeds().empty()) {
         fmt::print("web seeds:\n");
         for (const auto& url : t.web_seeds()) {
-            fmt::print("  {}\n", url);
+            fmt::print("  {}\n", tracker::redacted_url(url));
         }
     }
     std::size_t pads = 0;
@@ -97,14 +98,14 @@ void print_torrent_json(const metainfo::torrent_info& t) {
     for (const auto& tier : t.trackers()) {
         w.begin_array();
         for (const auto& url : tier) {
-            w.value(url);
+            w.value(tracker::redacted_url(url));
         }
         w.end_array();
     }
     w.end_array();
     w.key("web_seeds").begin_array();
     for (const auto& url : t.web_seeds()) {
-        w.value(url);
+        w.value(tracker::redacted_url(url));
     }
     w.end_array();
     w.key("files").begin_array();
@@ -126,12 +127,12 @@ void print_magnet(const metainfo::magnet_uri& m) {
     fmt::print("name:        {}\n", m.display_name.empty() ? "(not given)" : m.display_name);
     fmt::print("{}", m.trackers.empty() ? "trackers:    none\n" : "trackers:\n");
     for (const auto& url : m.trackers) {
-        fmt::print("  {}\n", url);
+        fmt::print("  {}\n", tracker::redacted_url(url));
     }
     if (!m.web_seeds.empty()) {
         fmt::print("web seeds:\n");
         for (const auto& url : m.web_seeds) {
-            fmt::print("  {}\n", url);
+            fmt::print("  {}\n", tracker::redacted_url(url));
         }
     }
     if (!m.peers.empty()) {
@@ -165,12 +166,12 @@ void print_magnet_json(const metainfo::magnet_uri& m) {
     w.key("name").value(m.display_name);
     w.key("trackers").begin_array();
     for (const auto& url : m.trackers) {
-        w.value(url);
+        w.value(tracker::redacted_url(url));
     }
     w.end_array();
     w.key("web_seeds").begin_array();
     for (const auto& url : m.web_seeds) {
-        w.value(url);
+        w.value(tracker::redacted_url(url));
     }
     w.end_array();
     w.key("peers").begin_array();

@@ -90,7 +90,7 @@ struct seed_limits {
 
 // Spawns one torrent's announcer, which announces `stopped` when t.stop_announcing ends it.
 void start_announcer(seeded& t, io::scope& announcing, const tracker::announce_identity& identity,
-                     const tracker::tracker_services& services) {
+                     const tracker::tracker_services& services, bool json) {
     session::torrent_download& download = *t.download;
     auto numbers = [&download] {
         const session::download_stats s = download.stats();
@@ -104,6 +104,10 @@ void start_announcer(seeded& t, io::scope& announcing, const tracker::announce_i
     t.announcer = std::make_unique<tracker::announcer>(t.torrent.trackers(), identity, services,
                                                        tracker::announcer_settings{}, numbers,
                                                        found);
+    const std::string& name = t.torrent.name();
+    t.announcer->on_failure([json, &name](const std::string& text) {
+        say(json, "tracker_error", name, fmt::format("announce failed: {}", text));
+    });
     announcing.spawn(t.announcer->run(t.stop_announcing.get_token()));
 }
 
@@ -206,7 +210,7 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
             for (auto& t : torrents) {
                 if (!t->torrent.trackers().empty()) {
                     identity.info_hash = t->torrent.info_hash();
-                    start_announcer(*t, announcing, identity, services);
+                    start_announcer(*t, announcing, identity, services, options.json);
                 }
             }
         }

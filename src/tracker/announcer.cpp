@@ -6,6 +6,7 @@
 #include <spate/net/error.hpp>
 #include <spate/tracker/error.hpp>
 #include <spate/tracker/http_tracker_client.hpp>
+#include <spate/tracker/redacted_url.hpp>
 #include <spate/tracker/tracker_url.hpp>
 
 #include <system_error>
@@ -25,7 +26,7 @@ tier_list shuffled_tiers(std::vector<std::vector<std::string>> tiers) {
 
 // "<url>: <reason>" for a failed announce: the tracker's own refusal text, or the error.
 std::string failure_text(const std::string& url, const result<announce_response>& answer) {
-    std::string text = url + ": ";
+    std::string text = redacted_url(url) + ": ";
     if (answer) {
         text += "refused: ";
         text += answer->failure.value_or(std::string());
@@ -97,7 +98,7 @@ io::task<void> announcer::run(std::stop_token stop) {
             m_stats.stopped_sent = true;
         } else {
             ++m_stats.failed;
-            m_last_error = failure_text(m_answered_url, answer);
+            record_failure(m_answered_url, answer);
         }
     }
 }
@@ -115,6 +116,7 @@ io::task<bool> announcer::announce_round(announce_event event, std::stop_token s
             co_await announce_to(url, event, m_settings.request_timeout, stop);
         if (answer && !answer->failure) {
             m_tiers.succeeded(position);
+            m_reported_failure.clear();
             if (event == announce_event::started) {
                 m_stats.started_sent = true;
             } else if (event == announce_event::completed) {
@@ -128,7 +130,7 @@ io::task<bool> announcer::announce_round(announce_event event, std::stop_token s
             co_return false; // cancelled: says nothing about the tracker
         }
         ++m_stats.failed;
-        m_last_error = failure_text(url, answer);
+        record_failure(url, answer);
         m_tiers.failed(position);
     }
     co_return false;
@@ -226,9 +228,23 @@ void announcer::take_answer(const std::string& url, const announce_response& res
     deliver(response.peers);
 }
 
+void announcer::record_failure(const std::string& url, const result<announce_response>& answer) {
+    m_last_error = failure_text(url, answer);
+    if (m_last_error != m_reported_failure) {
+        m_reported_failure = m_last_error;
+        if (m_on_failure) {
+            m_on_failure(m_last_error);
+        }
+    }
+}
+
 void announcer::deliver(const std::vector<endpoint>& peers) {
     std::vector<endpoint> fresh;
     for (const endpoint& peer : peers) {
+        if (judge_peer_address(peer, m_settings.peer_rules) != peer_address_verdict::dialable) {
+            ++m_stats.peers_refused;
+            continue;
+        }
         if (m_known_peers.size() >= m_settings.max_known_peers) {
             m_known_peers.clear();
         }

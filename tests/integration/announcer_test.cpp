@@ -121,11 +121,12 @@ tracker::announce_identity our_identity() {
 }
 
 // Announces a second peer (127.0.0.1:7002) into the swarm through the UDP client.
-io::task<bool> announce_other_peer(tracker::udp_tracker_client& udp, endpoint to) {
+io::task<bool> announce_other_peer(tracker::udp_tracker_client& udp, endpoint to,
+                                   std::uint16_t port) {
     tracker::announce_request request;
     request.info_hash = torrent_hash();
     request.peer.fill(std::byte{0x22});
-    request.port = other_port;
+    request.port = port;
     request.left = 1000;
     request.event = tracker::announce_event::started;
     auto answer = co_await udp.announce(to, "/announce", request);
@@ -147,6 +148,7 @@ struct outcome {
     std::vector<endpoint> delivered;
     tracker::announcer_stats stats;
     std::string last_error;
+    std::vector<std::string> reported; // what the failure callback was told
     std::string current_tracker;
     bool reached = false; // the scenario's condition came true within its bound
     std::size_t peers_while_running = 0;
@@ -154,13 +156,22 @@ struct outcome {
     tracker::swarm_counts counts_after;
 };
 
-enum class scenario { fall_through, announced_twice, stop_sends_stopped, completed_sends_completed };
+enum class scenario {
+    fall_through,
+    announced_twice,
+    stop_sends_stopped,
+    completed_sends_completed,
+    privileged_peer,
+};
 
 io::task<outcome> play(io::ring& r, harness& h, scenario which) {
     io::scope serving;
     serving.spawn(h.tracker->run(serving.token()));
     outcome out;
-    const bool seeded = co_await announce_other_peer(*h.udp, *h.tracker->udp_endpoint());
+    // The other peer claims port 25 (a mail server's) in the privileged_peer scenario.
+    const std::uint16_t claimed = which == scenario::privileged_peer ? 25 : other_port;
+    const bool seeded =
+        co_await announce_other_peer(*h.udp, *h.tracker->udp_endpoint(), claimed);
 
     std::vector<std::vector<std::string>> tiers;
     if (which == scenario::fall_through) {
@@ -188,6 +199,7 @@ io::task<outcome> play(io::ring& r, harness& h, scenario which) {
             out.reached = co_await eventually(r, [&] { return !out.delivered.empty(); });
             break;
         case scenario::announced_twice:
+        case scenario::privileged_peer:
             out.reached = co_await eventually(r, [&] { return a.stats().answered >= 3; });
             break;
         case scenario::stop_sends_stopped:
@@ -252,6 +264,18 @@ TEST(announcer, peers_are_delivered_once_though_announced_again) {
     EXPECT_EQ(out.stats.peers_delivered, 1U);
 }
 
+TEST(announcer, peers_on_privileged_ports_are_not_delivered) {
+    RING_OR_SKIP(r);
+    harness h = make_harness(r, 1s);
+    ASSERT_TRUE(h.ready());
+    const outcome out = r.run(play(r, h, scenario::privileged_peer));
+
+    ASSERT_TRUE(out.reached);
+    EXPECT_TRUE(out.delivered.empty());
+    EXPECT_EQ(out.stats.peers_delivered, 0U);
+    EXPECT_GE(out.stats.peers_refused, 1U);
+}
+
 TEST(announcer, stop_sends_stopped_to_the_tracker) {
     RING_OR_SKIP(r);
     harness h = make_harness(r, 60s);
@@ -289,11 +313,13 @@ TEST(announcer, refusal_counts_as_a_failure_and_is_reported) {
         io::scope serving;
         serving.spawn(hh.tracker->run(serving.token()));
         outcome out;
-        std::vector<std::vector<std::string>> tiers = {{hh.http_url() + "?port=0"}};
+        std::vector<std::vector<std::string>> tiers = {
+            {hh.http_url() + "?port=0&passkey=SECRETKEY"}};
         tracker::announcer a(tiers, our_identity(), hh.services(ring), quick_settings(), {}, {});
+        a.on_failure([&out](const std::string& text) { out.reported.push_back(text); });
         io::scope announcing;
         announcing.spawn(a.run(announcing.token()));
-        out.reached = co_await eventually(ring, [&] { return a.stats().failed_rounds >= 1; });
+        out.reached = co_await eventually(ring, [&] { return a.stats().failed_rounds >= 2; });
         announcing.request_stop();
         co_await announcing.join();
         out.stats = a.stats();
@@ -308,6 +334,11 @@ TEST(announcer, refusal_counts_as_a_failure_and_is_reported) {
     EXPECT_FALSE(out.stats.started_sent);
     EXPECT_FALSE(out.stats.stopped_sent); // nobody answered, so nobody is told we stop
     EXPECT_TRUE(out.last_error.find("refused") != std::string::npos) << out.last_error;
+    // The same refusal twice is told once, and the passkey never appears.
+    ASSERT_EQ(out.reported.size(), 1U);
+    EXPECT_EQ(out.reported[0], out.last_error);
+    EXPECT_TRUE(out.last_error.find("passkey=***") != std::string::npos) << out.last_error;
+    EXPECT_EQ(out.last_error.find("SECRETKEY"), std::string::npos) << out.last_error;
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 
 #include <spate/core/endpoint.hpp>
 #include <spate/core/hash.hpp>
+#include <spate/core/peer_address_policy.hpp>
 #include <spate/core/result.hpp>
 #include <spate/io/ring.hpp>
 #include <spate/io/task.hpp>
@@ -77,6 +78,8 @@ struct announcer_settings {
     /// Most peers remembered for deduplication. When the set is full it is cleared, so a
     /// long life in a churning swarm keeps finding peers; a peer may then come again.
     std::size_t max_known_peers = 50'000;
+    /// Which peers a reply may make us dial (privileged ports, multicast... are dropped).
+    peer_address_rules peer_rules;
 };
 
 /// Counters since the announcer was made, for display and tests.
@@ -85,6 +88,7 @@ struct announcer_stats {
     std::uint64_t failed = 0;          ///< announces that failed (timeouts, errors, refusals)
     std::uint64_t failed_rounds = 0;   ///< rounds in which every tracker failed
     std::uint64_t peers_delivered = 0; ///< peers handed to the peers callback
+    std::uint64_t peers_refused = 0;   ///< peers dropped by settings.peer_rules
     bool started_sent = false;         ///< a tracker answered `started`
     bool completed_sent = false;       ///< a tracker answered `completed`
     bool stopped_sent = false;         ///< a tracker answered `stopped`
@@ -100,6 +104,9 @@ public:
     /// The span is borrowed for the call only. Called from inside run(); it must not
     /// destroy the announcer.
     using peers_function = std::function<void(std::span<const endpoint>)>;
+    /// Receives "<url>: <reason>" (secrets redacted) when an announce fails, unless the
+    /// previous failure said the same with no success between: a dead tracker is told once.
+    using failure_function = std::function<void(const std::string&)>;
 
     /// `tiers` is the torrent's announce-list (or one tier holding its announce URL);
     /// each tier is shuffled once, from a generator seeded by std::random_device.
@@ -121,6 +128,9 @@ public:
     /// sooner than the schedule's earliest() (after `started` was answered). Later calls
     /// do nothing.
     void completed();
+
+    /// Sets the failure callback (none by default). Call before run().
+    void on_failure(failure_function report) { m_on_failure = std::move(report); }
 
     /// Why the most recent announce failed ("<url>: <reason>"); empty until one fails.
     [[nodiscard]] const std::string& last_error() const noexcept { return m_last_error; }
@@ -147,6 +157,7 @@ private:
                                                 announce_event event) const;
     void take_answer(const std::string& url, const announce_response& response);
     void deliver(const std::vector<endpoint>& peers);
+    void record_failure(const std::string& url, const result<announce_response>& answer);
 
     tier_list m_tiers;
     announce_identity m_identity;
@@ -160,6 +171,8 @@ private:
     std::unordered_map<std::string, std::string> m_tracker_ids;
     std::string m_answered_url;
     std::string m_last_error;
+    failure_function m_on_failure;
+    std::string m_reported_failure; // the last failure told, until an announce succeeds
     std::optional<std::uint32_t> m_seeders;
     std::optional<std::uint32_t> m_leechers;
     announcer_stats m_stats;
