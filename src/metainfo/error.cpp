@@ -76,6 +76,10 @@ public:
             return "file path component contains '/'";
         case errc::path_component_has_nul:
             return "file path component contains a NUL byte";
+        case errc::path_component_has_control:
+            return "file path component contains a control character";
+        case errc::path_component_has_bidi_control:
+            return "file path component contains a bidirectional text control character";
         case errc::path_component_too_long:
             return "file path component is longer than 255 bytes";
         case errc::duplicate_file_path:

@@ -2,8 +2,38 @@
 #include <spate/metainfo/path.hpp>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace spate::metainfo {
+namespace {
+
+bool is_control_byte(char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7f;
+}
+
+// The UTF-8 encodings of the bidirectional text controls: U+061C (D8 9C), U+200E and
+// U+200F (E2 80 8E/8F), U+202A..U+202E (E2 80 AA..AE), U+2066..U+2069 (E2 81 A6..A9).
+bool has_bidi_control(std::string_view s) {
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+        const auto a = static_cast<unsigned char>(s[i]);
+        const auto b = static_cast<unsigned char>(s[i + 1]);
+        if (a == 0xd8 && b == 0x9c) {
+            return true;
+        }
+        if (a != 0xe2 || i + 2 >= s.size()) {
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(s[i + 2]);
+        if ((b == 0x80 && (c == 0x8e || c == 0x8f || (c >= 0xaa && c <= 0xae))) ||
+            (b == 0x81 && c >= 0xa6 && c <= 0xa9)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
 
 result<void> check_path_component(std::string_view component) {
     if (component.empty()) {
@@ -23,6 +53,12 @@ result<void> check_path_component(std::string_view component) {
     }
     if (component.find('\0') != std::string_view::npos) {
         return fail(errc::path_component_has_nul);
+    }
+    if (std::any_of(component.begin(), component.end(), is_control_byte)) {
+        return fail(errc::path_component_has_control);
+    }
+    if (has_bidi_control(component)) {
+        return fail(errc::path_component_has_bidi_control);
     }
     if (component.size() > max_path_component) {
         return fail(errc::path_component_too_long);

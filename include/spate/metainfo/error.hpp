@@ -43,6 +43,8 @@ enum class errc {
     absolute_path,
     path_component_has_separator,
     path_component_has_nul,
+    path_component_has_control,
+    path_component_has_bidi_control,
     path_component_too_long,
     duplicate_file_path,
     file_path_conflict,

@@ -14,10 +14,16 @@
 /// | starts with '/'                  | errc::absolute_path              |
 /// | contains '/' elsewhere           | errc::path_component_has_separator |
 /// | contains a NUL byte              | errc::path_component_has_nul     |
+/// | a control byte (1-31, 127)       | errc::path_component_has_control |
+/// | a bidi control (U+061C, U+200E,  | errc::path_component_has_bidi_control |
+/// |   U+200F, U+202A-E, U+2066-9)    |                                  |
 /// | longer than 255 bytes (NAME_MAX) | errc::path_component_too_long    |
 ///
+/// Control bytes (a newline, an escape sequence) in a name rewrite the terminal that lists
+/// it, and bidirectional controls make "exe.txt" display as "txt.exe": a torrent carrying
+/// them is hostile or broken, so it is refused like the rest.
 /// A path with no components is errc::empty_path. Backslashes, leading dots (".hidden")
-/// and non-UTF-8 bytes are legal in Linux file names and are kept as they are. Duplicate
+/// and other non-UTF-8 bytes are legal in Linux file names and are kept as they are. Duplicate
 /// paths are a property of a whole file list; see check_unique_paths().
 
 #include <spate/core/result.hpp>

@@ -40,11 +40,20 @@ INSTANTIATE_TEST_SUITE_P(
                     bad_component{"../x", errc::path_component_has_separator},
                     bad_component{"a/", errc::path_component_has_separator},
                     bad_component{std::string("a\0b", 3), errc::path_component_has_nul},
+                    bad_component{"new\nline", errc::path_component_has_control},
+                    bad_component{"esc\x1b[2Jape", errc::path_component_has_control},
+                    bad_component{"tab\t", errc::path_component_has_control},
+                    bad_component{"del\x7f", errc::path_component_has_control},
+                    bad_component{"evil\xe2\x80\xaetxt.exe", errc::path_component_has_bidi_control},
+                    bad_component{"a\xe2\x81\xa6" "b", errc::path_component_has_bidi_control},
+                    bad_component{"a\xe2\x80\x8f", errc::path_component_has_bidi_control},
+                    bad_component{"\xd8\x9c", errc::path_component_has_bidi_control},
                     bad_component{std::string(256, 'x'), errc::path_component_too_long}));
 
 TEST(path, accepts_ordinary_and_unusual_but_legal_names) {
     for (std::string c :
-         {"a", "...", ".hidden", "a..b", "back\\slash", "sp ace", "\xff\xfe", "caf\xc3\xa9"}) {
+         {"a", "...", ".hidden", "a..b", "back\\slash", "sp ace", "\xff\xfe", "caf\xc3\xa9",
+          "\xe2\x80\x94" "dash", "\xe2\x81\xa5", "\xe2\x80"}) {
         EXPECT_TRUE(spate::metainfo::check_path_component(c).has_value()) << c;
     }
     EXPECT_TRUE(spate::metainfo::check_path_component(std::string(255, 'x')).has_value());
