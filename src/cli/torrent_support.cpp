@@ -53,6 +53,7 @@ io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torr
                      peer::peer_id self, std::stop_token stop) {
     peer::handshake ours;
     ours.id = self;
+    peer::advertise_extensions(ours);
     std::function<bool(const sha1_digest&)> serves = [&lookup](const sha1_digest& asked) {
         return lookup(asked) != nullptr;
     };
@@ -63,7 +64,7 @@ io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torr
     }
     // Looked up again: the torrent may have gone while the handshake was answered.
     if (session::torrent_download* torrent = lookup(theirs->info_hash)) {
-        torrent->add_incoming(std::move(socket), remote, theirs->id);
+        torrent->add_incoming(std::move(socket), remote, *theirs);
     }
 }
 

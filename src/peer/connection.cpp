@@ -1,3 +1,4 @@
+#include <spate/core/big_endian.hpp>
 #include <spate/io/scope.hpp>
 #include <spate/io/socket_ops.hpp>
 #include <spate/peer/connection.hpp>
@@ -184,6 +185,12 @@ io::task<std::error_code> connection::read_loop(connection_handler& handler,
             co_return ok.error();
         }
         ++m_messages;
+        if (*f.id == extended_message_id) {
+            if (std::error_code e = co_await read_extended(handler, f, stop)) {
+                co_return e;
+            }
+            continue;
+        }
         const auto id = static_cast<message_id>(*f.id);
         if (id == message_id::piece) {
             if (std::error_code e = co_await read_block(handler, f, stop)) {
@@ -272,6 +279,39 @@ io::task<std::error_code> connection::read_long_body(connection_handler& handler
         co_return decoded.error();
     }
     co_return dispatch(handler, *decoded);
+}
+
+io::task<std::error_code> connection::read_extended(connection_handler& handler, const frame& f,
+                                                    std::stop_token stop) {
+    // id, sub-id, payload: BEP 10 messages spate reads are small (the handshake).
+    if (f.length < 2) {
+        co_return make_error_code(errc::bad_message_length);
+    }
+    if (f.length - 2 > max_extension_handshake) {
+        co_return make_error_code(errc::extended_message_too_long);
+    }
+    const std::size_t total = prefix_size + f.length;
+    if (total <= head_capacity) {
+        if (std::error_code e = co_await fill(total, total, stop)) {
+            co_return e;
+        }
+        m_body.assign(m_head.begin() + prefix_size, m_head.begin() + static_cast<std::ptrdiff_t>(total));
+        consume(total);
+    } else {
+        // The header window holds a few bytes of the body at most (never past it).
+        const std::size_t buffered = m_head_size - prefix_size;
+        m_body.resize(f.length);
+        std::memcpy(m_body.data(), m_head.data() + prefix_size, buffered);
+        m_head_size = 0;
+        if (std::error_code e =
+                co_await receive_exactly(std::span(m_body).subspan(buffered), stop)) {
+            co_return e;
+        }
+    }
+    const auto sub_id = static_cast<std::uint8_t>(m_body[1]);
+    result<void> taken =
+        handler.on_extended(*this, sub_id, std::span<const std::byte>(m_body).subspan(2));
+    co_return taken ? std::error_code{} : taken.error();
 }
 
 std::error_code connection::dispatch(connection_handler& handler, const message& m) {
@@ -382,6 +422,15 @@ void connection::send_have(std::uint32_t piece) {
 void connection::send_bitfield(const bitfield& bits) {
     std::vector<std::byte> buf;
     encode_bitfield(bits, buf);
+    queue(buf);
+}
+
+void connection::send_extended(std::uint8_t sub_id, std::span<const std::byte> payload) {
+    std::vector<std::byte> buf(prefix_size + 2 + payload.size());
+    store_u32(buf, static_cast<std::uint32_t>(2 + payload.size()));
+    buf[prefix_size] = std::byte{extended_message_id};
+    buf[prefix_size + 1] = std::byte{sub_id};
+    std::copy(payload.begin(), payload.end(), buf.begin() + prefix_size + 2);
     queue(buf);
 }
 

@@ -26,6 +26,10 @@ public:
             return "peer sent nothing for longer than the idle timeout";
         case errc::send_stalled:
             return "peer stopped reading what we send";
+        case errc::bad_extension_handshake:
+            return "extension handshake is not a bencoded dictionary of at most 64 KiB";
+        case errc::extended_message_too_long:
+            return "extended message is longer than 64 KiB";
         case errc::frame_mismatch:
             return "message body is shorter than its frame or starts with another id";
         case errc::bitfield_wrong_size:

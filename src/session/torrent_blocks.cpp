@@ -150,7 +150,8 @@ void torrent_download::request_more(peer_state& peer) {
     if (!c.am_interested() || c.peer_choking() || peer.banned || m_fatal) {
         return;
     }
-    const std::uint32_t target = queue_target(peer, clock::now());
+    // Never more than the peer said it queues (BEP 10 reqq): the excess would be dropped.
+    const std::uint32_t target = std::min(queue_target(peer, clock::now()), peer.request_limit);
     // Refill in batches of a quarter of the queue: one send and one pick per batch rather
     // than per block.
     const std::size_t batch = std::max<std::uint32_t>(1, target / 4);

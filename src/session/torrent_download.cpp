@@ -130,6 +130,7 @@ io::task<void> torrent_download::peer_task(endpoint remote, connection_ticket /*
     peer::handshake ours;
     ours.info_hash = m_torrent.info_hash();
     ours.id = m_self;
+    peer::advertise_extensions(ours);
     result<peer::handshake> theirs = co_await peer::exchange_handshake(
         m_ring, socket->get(), ours, m_settings.handshake_timeout, stop);
     if (!theirs) {
@@ -149,25 +150,27 @@ io::task<void> torrent_download::peer_task(endpoint remote, connection_ticket /*
         co_return;
     }
     m_candidates.on_connected(remote);
-    co_await serve_peer(std::move(*socket), remote, theirs->id, true, stop);
+    co_await serve_peer(std::move(*socket), remote, *theirs, true, stop);
 }
 
-void torrent_download::add_incoming(io::unique_fd socket, endpoint remote, peer::peer_id id) {
+void torrent_download::add_incoming(io::unique_fd socket, endpoint remote,
+                                    const peer::handshake& theirs) {
     if (m_tasks == nullptr || m_tasks->stop_requested() || m_fatal) {
         return;
     }
+    const peer::peer_id& id = theirs.id;
     if (id == m_self || m_peer_ids.contains(id) || m_peers.size() >= m_settings.max_peers ||
         m_banned_addresses.contains(address_key(remote)) || !m_limits->try_connect()) {
         return; // the socket closes here
     }
-    m_tasks->spawn(incoming_task(std::move(socket), remote, id, connection_ticket(m_limits),
+    m_tasks->spawn(incoming_task(std::move(socket), remote, theirs, connection_ticket(m_limits),
                                  m_tasks->token()));
 }
 
 io::task<void> torrent_download::incoming_task(io::unique_fd socket, endpoint remote,
-                                               peer::peer_id id, connection_ticket /*ticket*/,
-                                               std::stop_token stop) {
-    co_await serve_peer(std::move(socket), remote, id, false, stop);
+                                               peer::handshake theirs,
+                                               connection_ticket /*ticket*/, std::stop_token stop) {
+    co_await serve_peer(std::move(socket), remote, theirs, false, stop);
 }
 
 std::string torrent_download::address_key(const endpoint& remote) {
@@ -176,8 +179,9 @@ std::string torrent_download::address_key(const endpoint& remote) {
 }
 
 io::task<void> torrent_download::serve_peer(io::unique_fd socket, endpoint remote,
-                                            peer::peer_id id, bool dialled,
+                                            peer::handshake theirs, bool dialled,
                                             std::stop_token stop) {
+    const peer::peer_id id = theirs.id;
     peer::connection_settings conn_settings;
     conn_settings.idle_timeout = m_settings.idle_timeout;
     auto owned = std::make_unique<peer_state>();
@@ -192,6 +196,9 @@ io::task<void> torrent_download::serve_peer(io::unique_fd socket, endpoint remot
     m_peers.emplace(peer.key, std::move(owned));
     if (!m_picker.have_bits().none()) {
         peer.conn->send_bitfield(m_picker.have_bits());
+    }
+    if (peer::supports_extensions(theirs)) {
+        send_extension_handshake(peer);
     }
 
     std::error_code why = co_await peer.conn->run(*this, stop);

@@ -204,8 +204,9 @@ io::task<void> session(io::ring& ring, fixture& f, io::unique_fd spate_end, int 
     nothing_observed observer;
     spate::peer::peer_id self{};
     self.fill(std::byte{'S'});
-    spate::peer::peer_id them{};
-    them.fill(std::byte{'F'});
+    spate::peer::handshake them;
+    them.id.fill(std::byte{'F'});
+    spate::peer::advertise_extensions(them); // so the input may carry BEP 10 messages
     {
         spate::session::torrent_download download(ring, *f.torrent, **storage, *pool, picker,
                                                   self, settings, observer);

@@ -17,6 +17,7 @@
 #include <spate/io/ring.hpp>
 #include <spate/io/task.hpp>
 #include <spate/io/unique_fd.hpp>
+#include <spate/peer/extension_handshake.hpp>
 #include <spate/peer/message.hpp>
 #include <spate/peer/wire_geometry.hpp>
 
@@ -56,6 +57,12 @@ public:
     /// not valid). Called once per on_block_header that returned a value.
     virtual void on_block_done(connection& c, const piece_message& m, bool stored,
                                bool received) = 0;
+    /// A BEP 10 extended message (id 20) arrived with this sub-id; `payload` is borrowed
+    /// for the call. The default ignores it.
+    virtual result<void> on_extended(connection& /*c*/, std::uint8_t /*sub_id*/,
+                                     std::span<const std::byte> /*payload*/) {
+        return {};
+    }
 };
 
 struct connection_settings {
@@ -97,6 +104,8 @@ public:
     void send_have(std::uint32_t piece);
     void send_bitfield(const bitfield& bits);
     void send_request(const request& r);
+    /// A BEP 10 extended message: id 20, `sub_id`, then `payload` (copied).
+    void send_extended(std::uint8_t sub_id, std::span<const std::byte> payload);
     void send_cancel(const cancel& c);
     /// A piece message carrying `data` (copied into the send queue).
     void send_piece(std::uint32_t piece, std::uint32_t begin, std::span<const std::byte> data);
@@ -145,6 +154,8 @@ private:
                                                             std::stop_token stop);
     [[nodiscard]] io::task<std::error_code> read_block(connection_handler& handler,
                                                        const frame& f, std::stop_token stop);
+    [[nodiscard]] io::task<std::error_code> read_extended(connection_handler& handler,
+                                                          const frame& f, std::stop_token stop);
     [[nodiscard]] io::task<std::error_code> read_long_body(connection_handler& handler,
                                                            const frame& f, std::stop_token stop);
     [[nodiscard]] std::error_code dispatch(connection_handler& handler, const message& m);

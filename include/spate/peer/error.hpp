@@ -39,6 +39,10 @@ enum class errc {
     // liveness
     idle_timeout,
     send_stalled,
+
+    // extension protocol (BEP 10)
+    bad_extension_handshake,
+    extended_message_too_long,
 };
 
 /// The category of every peer error; its name is "spate.peer".

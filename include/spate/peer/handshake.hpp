@@ -37,13 +37,22 @@ using peer_id = std::array<std::byte, 20>;
 
 /// One decoded handshake, a plain value.
 struct handshake {
-    /// Extension bits (BEP 4 lists who uses which); spate sets none yet.
+    /// Extension bits (BEP 4 lists who uses which); spate sets only BEP 10's.
     std::array<std::byte, 8> reserved{};
     sha1_digest info_hash{};
     peer_id id{};
 
     friend bool operator==(const handshake&, const handshake&) = default;
 };
+
+/// Sets the BEP 10 extension protocol bit (reserved byte 5, 0x10) in `h`.
+inline void advertise_extensions(handshake& h) noexcept {
+    h.reserved[5] |= std::byte{0x10};
+}
+/// True when the peer set the BEP 10 bit: it takes and may send extended messages.
+[[nodiscard]] inline bool supports_extensions(const handshake& h) noexcept {
+    return (h.reserved[5] & std::byte{0x10}) != std::byte{0};
+}
 
 /// Writes the 68 bytes of `h` into `out`.
 void encode_handshake(const handshake& h, std::span<std::byte, handshake_size> out) noexcept;

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -138,7 +139,7 @@ public:
     /// A peer that dialled us and named this torrent in its handshake (ours was sent).
     /// Refused (the socket closed) when it is ourselves, already connected, from a
     /// banned address, or beyond max_peers.
-    void add_incoming(io::unique_fd socket, endpoint remote, peer::peer_id id);
+    void add_incoming(io::unique_fd socket, endpoint remote, const peer::handshake& theirs);
     /// Downloads until every wanted piece is had, `stop` is requested, or a write fails
     /// (that error is returned). With `keep_running` it goes on after completion until
     /// `stop`. Run once.
@@ -165,6 +166,8 @@ private:
         bool banned = false;
         std::size_t queued_uploads = 0;
         rate_meter up;
+        // The peer's BEP 10 "reqq": requests it keeps before dropping; ours stay below.
+        std::uint32_t request_limit = std::numeric_limits<std::uint32_t>::max();
         clock::time_point connected_since = clock::now();
     };
     struct upload_request {
@@ -199,14 +202,17 @@ private:
                                                  const peer::piece_message& m) override;
     void on_block_done(peer::connection& c, const peer::piece_message& m, bool stored,
                        bool received) override;
+    result<void> on_extended(peer::connection& c, std::uint8_t sub_id,
+                             std::span<const std::byte> payload) override;
 
     // Peers (torrent_download.cpp).
     io::task<void> peer_task(endpoint remote, connection_ticket ticket, std::stop_token stop);
-    io::task<void> incoming_task(io::unique_fd socket, endpoint remote, peer::peer_id id,
+    io::task<void> incoming_task(io::unique_fd socket, endpoint remote, peer::handshake theirs,
                                  connection_ticket ticket, std::stop_token stop);
     // One connection after the handshakes, dialled or accepted, until it ends.
-    io::task<void> serve_peer(io::unique_fd socket, endpoint remote, peer::peer_id id,
+    io::task<void> serve_peer(io::unique_fd socket, endpoint remote, peer::handshake theirs,
                               bool dialled, std::stop_token stop);
+    void send_extension_handshake(peer_state& peer);
     [[nodiscard]] static std::string address_key(const endpoint& remote);
     io::task<void> tick_loop(std::stop_token stop);
     void dial_more();
