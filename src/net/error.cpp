@@ -84,7 +84,33 @@ public:
     }
 };
 
+// The error value is the HTTP status itself, so the message can name it.
+class http_status_category_impl final : public std::error_category {
+public:
+    [[nodiscard]] const char* name() const noexcept override { return "spate.http_status"; }
+    [[nodiscard]] std::string message(int status) const override {
+        const char* meaning = status == 404   ? " (not found)"
+                              : status == 403 ? " (forbidden)"
+                              : status == 401 ? " (unauthorized)"
+                              : status == 429 ? " (too many requests)"
+                              : status == 503 ? " (service unavailable)"
+                              : status >= 500 ? " (server error)"
+                                              : "";
+        return "HTTP status " + std::to_string(status) + meaning;
+    }
+};
+
 } // namespace
+
+const std::error_category& http_status_category() noexcept {
+    static const http_status_category_impl instance;
+    return instance;
+}
+
+std::error_code http_status_error(long status) noexcept {
+    const int value = status < 0 || status > 999 ? 0 : static_cast<int>(status);
+    return {value, http_status_category()};
+}
 
 const std::error_category& net_category() noexcept {
     static const category instance;

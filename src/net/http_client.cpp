@@ -342,6 +342,10 @@ result<void> http_client::impl::configure(transfer& hop, const std::string& url,
     ok = ok && curl_easy_setopt(easy, CURLOPT_USERAGENT, m_options.user_agent.c_str()) == CURLE_OK;
     // Unencoded bodies: the size cap then bounds exactly what we keep.
     ok = ok && curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "identity") == CURLE_OK;
+    // Setting an Accept-Encoding also turns on curl's decoding of whatever the server
+    // sends; a tracker that compresses anyway gets its bytes taken as they are (and
+    // refused as bencode), so a small compressed reply cannot expand in our memory.
+    ok = ok && curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L) == CURLE_OK;
     // Refused up front when Content-Length says too much; on_body enforces it otherwise.
     ok = ok && curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, max_body) == CURLE_OK;
     ok = ok && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count())) ==
@@ -410,7 +414,9 @@ std::error_code http_client::impl::error_of(const transfer& hop) {
     case CURLE_URL_MALFORMAT:
         return errc::bad_url;
     case CURLE_UNSUPPORTED_PROTOCOL:
-        return errc::unsupported_scheme;
+        // Schemes were checked before the transfer: at this point curl means a reply
+        // without an HTTP status line (HTTP/0.9, or another protocol answering).
+        return errc::bad_reply;
     case CURLE_COULDNT_RESOLVE_HOST:
         // Only when curl tried to resolve a name itself, which on_curl_resolve refused.
         return hop.curl_resolved ? errc::resolver_failed : errc::host_not_found;

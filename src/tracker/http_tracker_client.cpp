@@ -26,7 +26,7 @@ result<Response> judge(long status, result<Response> parsed) {
     if (parsed && parsed->failure) {
         return parsed;
     }
-    return fail(net::errc::http_failed);
+    return fail(net::http_status_error(status));
 }
 
 } // namespace

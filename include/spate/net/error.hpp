@@ -55,6 +55,11 @@ enum class errc {
 /// Lets `std::error_code ec = errc::host_not_found;` and `fail(errc::...)` work.
 [[nodiscard]] std::error_code make_error_code(errc e) noexcept;
 
+/// An HTTP reply whose status was not what the request needed: the code's value is the
+/// status ("HTTP status 404 (not found)"); category "spate.http_status".
+[[nodiscard]] const std::error_category& http_status_category() noexcept;
+[[nodiscard]] std::error_code http_status_error(long status) noexcept;
+
 } // namespace spate::net
 
 template <> struct std::is_error_code_enum<spate::net::errc> : std::true_type {};
