@@ -302,7 +302,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
 
 int run_download(const download_options& options) {
     io::ring_options ring_options;
-    ring_options.entries = 1024;
+    ring_options.entries = options.ring_entries;
     auto ring = io::ring::create(ring_options);
     if (!ring) {
         return report_ring_failure(ring.error());
@@ -376,6 +376,9 @@ void add_download_command(CLI::App& app, command_main& selected) {
     sub->add_option("--port", options->port,
                     "listen for peers on this port, or the next free one (default 6881)")
         ->check(CLI::Range(1, 65535));
+    sub->add_option("--ring-entries", options->ring_entries,
+                    "io_uring submission queue size (default 1024)")
+        ->check(CLI::Range(2, 32768));
     sub->callback(
         [options, &selected] { selected = [options] { return run_download(*options); }; });
 }

@@ -30,6 +30,9 @@ struct download_options {
     bool no_tracker = false;
     bool preallocate = false;
     std::uint16_t port = 6881;
+    /// io_uring submission queue entries (a tuning knob; full queues are flushed, so any
+    /// size works, a small one with more system calls).
+    unsigned ring_entries = 1024;
 };
 
 /// "0,2-5" to the file indices it names, each checked against `file_count`.

@@ -329,7 +329,7 @@ int run_seed(const seed_options& options) {
         return report_error(exit_bad_input,
                             fmt::format("--memory {}: not a size (e.g. 64M)", options.memory));
     }
-    auto ring = io::ring::create(io::ring_options{.entries = 1024, .cq_entries = 0});
+    auto ring = io::ring::create(io::ring_options{.entries = options.ring_entries, .cq_entries = 0});
     if (!ring) {
         return report_ring_failure(ring.error());
     }
@@ -402,6 +402,9 @@ void add_seed_command(CLI::App& app, command_main& selected) {
                     "listen for peers on this port, or the next free one (default 6881)")
         ->check(CLI::Range(1, 65535));
     sub->add_option("--peer", options->peers, "also connect to this peer (repeatable)");
+    sub->add_option("--ring-entries", options->ring_entries,
+                    "io_uring submission queue size (default 1024)")
+        ->check(CLI::Range(2, 32768));
     sub->add_option("--max-peers", options->max_peers,
                     "most connections over all torrents (default 500)");
     sub->add_option("--upload-slots", options->upload_slots,

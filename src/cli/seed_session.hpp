@@ -36,6 +36,7 @@ struct seed_options {
     std::string seed_time; ///< stop a torrent after seeding this long; empty: no time goal
     bool json = false;
     bool no_tracker = false;
+    unsigned ring_entries = 1024; ///< io_uring submission queue size (a tuning knob)
 };
 
 /// Seeding prints no per-peer events; it counts bans for the status line.
