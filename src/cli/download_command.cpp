@@ -5,6 +5,7 @@
 
 #include "command.hpp"
 #include "download_plan.hpp"
+#include "descriptor_budget.hpp"
 #include "download_report.hpp"
 #include "progress_line.hpp"
 #include "torrent_source.hpp"
@@ -54,6 +55,7 @@ struct download_plan {
     pool_shape pool;
     std::uint64_t max_up = 0;   // bytes per second, 0: no limit
     std::uint64_t max_down = 0;
+    descriptor_budget descriptors;
     report_style style = report_style::pipe;
 };
 
@@ -127,6 +129,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     const bool existing = any_payload_exists(options.output, torrent);
     storage::storage_options storage_options;
     storage_options.preallocate = options.preallocate;
+    storage_options.max_open_files = plan.descriptors.files;
     auto storage = co_await storage::file_storage::open(ring, torrent, options.output,
                                                         storage_options,
                                                         storage::open_mode::create);
@@ -178,7 +181,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     }
 
     session::download_settings settings;
-    settings.max_peers = options.max_peers;
+    settings.max_peers = plan.descriptors.peers;
     settings.max_upload_rate = plan.max_up;
     settings.max_download_rate = plan.max_down;
     const peer::peer_id self = make_peer_id();
@@ -192,6 +195,7 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     listen.port = options.port;
     auto listening = session::listener::open(listen);
     std::uint16_t announced_port = options.port;
+    session::handshake_gate gate(plan.descriptors.pending_handshakes);
     io::scope incoming;
     if (listening) {
         announced_port = listening->port();
@@ -200,13 +204,8 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
         torrent_lookup lookup = [&download, info_hash](const sha1_digest& asked) {
             return asked == info_hash ? &download : nullptr;
         };
-        background.spawn(listening->run(
-            ring,
-            [&ring, &incoming, lookup, self](io::unique_fd socket, endpoint remote) {
-                incoming.spawn(
-                    greet(ring, std::move(socket), remote, lookup, self, incoming.token()));
-            },
-            background.token()));
+        background.spawn(listening->run(ring, greet_accepted(ring, incoming, gate, lookup, self),
+                                        background.token()));
     } else {
         report.clear_line();
         fmt::print(stderr, "spate: warning: cannot listen on port {} or the {} after it: {}\n",
@@ -347,6 +346,15 @@ int run_download(const download_options& options) {
     }
     plan.max_up = *max_up;
     plan.max_down = *max_down;
+    auto descriptors = plan_descriptors(options.max_peers, 1, open_file_limit());
+    if (!descriptors) {
+        return report_error(exit_runtime_failure, descriptors.error());
+    }
+    if (descriptors->peers < options.max_peers) {
+        fmt::print(stderr, "spate: warning: the open-file limit ({}) allows {} peers, not {}\n",
+                   descriptors->limit, descriptors->peers, options.max_peers);
+    }
+    plan.descriptors = *descriptors;
     plan.pool = plan_piece_pool(plan.torrent.piece_length(), plan.torrent.piece_count(), *budget);
     plan.wanted = wanted_pieces(plan.torrent, *selection);
     return ring->run(download_main(*ring, plan));

@@ -12,6 +12,7 @@
 // failed.
 
 #include "command.hpp"
+#include "descriptor_budget.hpp"
 #include "seed_session.hpp"
 #include "torrent_source.hpp"
 #include "torrent_support.hpp"
@@ -42,11 +43,13 @@ namespace {
 // Opens and checks one torrent's data; nullptr (after saying why) when it cannot be served.
 io::task<std::unique_ptr<seeded>> prepare(io::ring& ring, metainfo::torrent_info torrent,
                                           const seed_options& options, io::buffer_pool& pool,
-                                          std::stop_token stop) {
+                                          std::uint32_t max_open_files, std::stop_token stop) {
     auto entry = std::make_unique<seeded>(std::move(torrent));
     const std::string name = entry->torrent.name();
-    auto files = co_await storage::file_storage::open(ring, entry->torrent, options.data, {},
-                                                      storage::open_mode::existing);
+    storage::storage_options storage_options;
+    storage_options.max_open_files = max_open_files;
+    auto files = co_await storage::file_storage::open(ring, entry->torrent, options.data,
+                                                      storage_options, storage::open_mode::existing);
     if (!files) {
         say(options.json, "error", name,
             fmt::format("cannot open its data in {}: {}", options.data, files.error().message()));
@@ -86,6 +89,7 @@ struct seed_limits {
     std::uint64_t max_up = 0;
     std::uint64_t max_down = 0;
     seed_goals goals;
+    descriptor_budget descriptors;
 };
 
 // Spawns one torrent's announcer, which announces `stopped` when t.stop_announcing ends it.
@@ -134,10 +138,12 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
         background.spawn(watch_signals(ring, *signals, interrupt, background.token(), &signal));
     }
     const peer::peer_id self = make_peer_id();
+    const auto files_each = static_cast<std::uint32_t>(
+        limits.descriptors.files / std::max<std::size_t>(loaded.size(), 1));
     std::vector<std::unique_ptr<seeded>> torrents;
     for (metainfo::torrent_info& t : loaded) {
         std::unique_ptr<seeded> entry =
-            co_await prepare(ring, std::move(t), options, pool, interrupt.get_token());
+            co_await prepare(ring, std::move(t), options, pool, files_each, interrupt.get_token());
         if (entry) {
             torrents.push_back(std::move(entry));
         }
@@ -150,7 +156,7 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
     }
 
     session::session_limits shared;
-    shared.max_connections = options.max_peers;
+    shared.max_connections = limits.descriptors.peers;
     shared.upload = session::make_rate_limit(limits.max_up);
     shared.download = session::make_rate_limit(limits.max_down);
     std::map<sha1_digest, session::torrent_download*> by_hash;
@@ -172,6 +178,7 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
     listen.port = options.port;
     auto listening = session::listener::open(listen);
     std::uint16_t port = options.port;
+    session::handshake_gate gate(limits.descriptors.pending_handshakes);
     io::scope incoming;
     if (listening) {
         port = listening->port();
@@ -180,10 +187,8 @@ io::task<int> seed_main(io::ring& ring, std::vector<metainfo::torrent_info> load
             auto it = by_hash.find(asked);
             return it == by_hash.end() ? nullptr : it->second;
         };
-        auto accepted = [&ring, &incoming, lookup, self](io::unique_fd socket, endpoint remote) {
-            incoming.spawn(greet(ring, std::move(socket), remote, lookup, self, incoming.token()));
-        };
-        background.spawn(listening->run(ring, accepted, background.token()));
+        background.spawn(listening->run(ring, greet_accepted(ring, incoming, gate, lookup, self),
+                                        background.token()));
     } else {
         fmt::print(stderr, "spate: warning: cannot listen on port {} or the {} after it: {}\n",
                    options.port, listen.tries - 1, listening.error().message());
@@ -368,6 +373,16 @@ int run_seed(const seed_options& options) {
         }
         peers.push_back(*peer);
     }
+    auto descriptors = plan_descriptors(options.max_peers, loaded.size(), open_file_limit());
+    if (!descriptors) {
+        return report_error(exit_runtime_failure, descriptors.error());
+    }
+    if (descriptors->peers < options.max_peers) {
+        fmt::print(stderr, "spate: warning: the open-file limit ({}) allows {} peers, not {}\n",
+                   descriptors->limit, descriptors->peers, options.max_peers);
+    }
+    limits->descriptors = *descriptors;
+    limits->settings.max_peers = descriptors->peers;
     if (::access(options.data.c_str(), R_OK | X_OK) != 0) {
         return report_error(exit_runtime_failure,
                             fmt::format("--data {}: not a readable folder", options.data));

@@ -50,7 +50,8 @@ io::task<void> watch_signals(io::ring& ring, io::signal_set& signals, std::stop_
 }
 
 io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torrent_lookup lookup,
-                     peer::peer_id self, std::stop_token stop) {
+                     peer::peer_id self, session::handshake_gate::ticket admitted,
+                     std::stop_token stop) {
     peer::handshake ours;
     ours.id = self;
     peer::advertise_extensions(ours);
@@ -59,6 +60,7 @@ io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torr
     };
     result<peer::handshake> theirs = co_await peer::answer_handshake(
         ring, socket.get(), std::move(serves), ours, std::chrono::seconds(10), stop);
+    admitted.release();
     if (!theirs) {
         co_return;
     }
@@ -66,6 +68,17 @@ io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torr
     if (session::torrent_download* torrent = lookup(theirs->info_hash)) {
         torrent->add_incoming(std::move(socket), remote, *theirs);
     }
+}
+
+session::listener::accept_function greet_accepted(io::ring& ring, io::scope& incoming,
+                                                  session::handshake_gate& gate,
+                                                  torrent_lookup lookup, peer::peer_id self) {
+    return [&ring, &incoming, &gate, lookup, self](io::unique_fd socket, endpoint remote) {
+        // Admitted before the socket moves into the task (argument order is unspecified).
+        session::handshake_gate::ticket admitted = gate.admit(socket.get());
+        incoming.spawn(greet(ring, std::move(socket), remote, lookup, self, std::move(admitted),
+                             incoming.token()));
+    };
 }
 
 bool any_payload_exists(const std::string& root, const metainfo::torrent_info& torrent) {

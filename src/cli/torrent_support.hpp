@@ -14,6 +14,9 @@
 #include <spate/metainfo/torrent_info.hpp>
 #include <spate/peer/handshake.hpp>
 #include <spate/picker/piece_picker.hpp>
+#include <spate/io/scope.hpp>
+#include <spate/session/handshake_gate.hpp>
+#include <spate/session/listener.hpp>
 #include <spate/session/torrent_download.hpp>
 #include <spate/storage/file_storage.hpp>
 
@@ -39,9 +42,18 @@ io::task<void> watch_signals(io::ring& ring, io::signal_set& signals, std::stop_
 using torrent_lookup = std::function<session::torrent_download*(const sha1_digest&)>;
 
 /// A peer that dialled us: reads its handshake, answers for the torrent it names when
-/// `lookup` finds one, and hands it the connection. The ring is borrowed.
+/// `lookup` finds one, and hands it the connection. The ring is borrowed; `admitted` is
+/// the connection's place in the handshake gate, held until the handshake is over.
 io::task<void> greet(io::ring& ring, io::unique_fd socket, endpoint remote, torrent_lookup lookup,
-                     peer::peer_id self, std::stop_token stop);
+                     peer::peer_id self, session::handshake_gate::ticket admitted,
+                     std::stop_token stop);
+
+/// The listener's callback for download and seed: each accepted connection enters `gate`
+/// (evicting the oldest pending handshake when it is full) and is greeted in `incoming`.
+/// Everything is borrowed and must outlive the listener's run.
+[[nodiscard]] session::listener::accept_function
+greet_accepted(io::ring& ring, io::scope& incoming, session::handshake_gate& gate,
+               torrent_lookup lookup, peer::peer_id self);
 
 /// True when any payload file of `torrent` exists under `root`.
 [[nodiscard]] bool any_payload_exists(const std::string& root,

@@ -1,6 +1,7 @@
 #include "beneath.hpp"
 
 #include <spate/io/file_ops.hpp>
+#include <spate/io/timer_ops.hpp>
 #include <spate/storage/error.hpp>
 #include <spate/storage/file_storage.hpp>
 
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -203,13 +205,30 @@ io::task<result<file_storage::descriptor>> file_storage::get_descriptor(file_ind
         if (entry.absent) {
             co_return fail(errc::data_missing);
         }
-        co_await shrink_to(m_options.max_open_files - 1);
+        if (m_open.size() + m_opening >= m_options.max_open_files) {
+            // A hard bound, counting opens in flight: past it the process may run out of
+            // descriptors (EMFILE) in the middle of a write.
+            const std::size_t before = m_open.size();
+            const std::size_t keep = m_options.max_open_files - 1 -
+                                     std::min<std::size_t>(m_opening, m_options.max_open_files - 1);
+            co_await shrink_to(keep);
+            if (m_open.size() == before) {
+                // Every descriptor is busy with an operation in flight, and each operation
+                // holds one at a time: one ends soon. Rare enough (a tiny open-file limit,
+                // many writes at once) that a short sleep beats a queue of waiters.
+                auto slept = co_await io::sleep_for(m_ring, std::chrono::milliseconds(1));
+                static_cast<void>(slept);
+            }
+            continue; // look again: another operation may have opened this file meanwhile
+        }
         int flags = m_mode == open_mode::create ? O_RDWR : O_RDONLY;
         if (direct) {
             flags |= O_DIRECT;
         }
+        ++m_opening;
         auto opened =
             co_await detail::open_beneath(m_ring, m_root_fd.get(), file_path(file), flags, 0);
+        --m_opening;
         if (!opened) {
             if (direct && opened.error() == std::errc::invalid_argument) {
                 entry.direct_refused = true; // tmpfs and friends: go buffered

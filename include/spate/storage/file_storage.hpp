@@ -36,8 +36,9 @@ struct storage_options {
     /// O_DIRECT where file offset, length and memory are 4096-aligned; silently buffered
     /// where the filesystem refuses O_DIRECT (tmpfs: EINVAL on open).
     bool direct_io = true;
-    /// Most descriptors open at once (least recently used ones are closed first). A soft
-    /// limit: descriptors with I/O in flight are never closed, so it can be passed briefly.
+    /// Most descriptors open at once (least recently used ones are closed first), opens in
+    /// flight included. When every open one is busy with I/O, a new open waits for one to
+    /// finish rather than pass the limit.
     std::uint32_t max_open_files = 128;
 };
 
@@ -167,6 +168,7 @@ private:
     io::unique_fd m_root_fd;
     std::vector<detail::file_entry> m_files;
     std::vector<open_ref> m_open;
+    std::size_t m_opening = 0; // opens in flight, counted against max_open_files
     std::uint64_t m_clock = 0;
     // A failed fsync of a descriptor the LRU closed; reported by the next sync().
     std::error_code m_deferred_error;
