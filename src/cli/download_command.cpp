@@ -278,7 +278,8 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
     incoming.request_stop();
     co_await incoming.join();
 
-    result<void> saved = co_await save_progress(ring, files, torrent, picker, options.output);
+    result<saved_progress> saved =
+        co_await save_progress(ring, files, torrent, picker, options.output);
     co_await files.close();
     report.clear_line();
     if (!outcome) {
@@ -290,6 +291,12 @@ io::task<int> download_main(io::ring& ring, const download_plan& plan) {
         co_return finish(report_error(exit_runtime_failure,
                                       fmt::format("cannot save the data in {}: {}",
                                                   options.output, saved.error().message())));
+    }
+    if (saved->resume_error) {
+        fmt::print(stderr,
+                   "spate: warning: cannot write the resume file in {}/.spate: {} (the next run "
+                   "checks the data instead)\n",
+                   options.output, saved->resume_error.message());
     }
     if (signal != 0) {
         co_return finish(exit_ok);

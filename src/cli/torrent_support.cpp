@@ -122,9 +122,10 @@ io::task<result<existing_data>> find_existing(io::ring& ring, storage::file_stor
     co_return existing_data{std::move(checked->good), false};
 }
 
-io::task<result<void>> save_progress(io::ring& ring, storage::file_storage& storage,
-                                     const metainfo::torrent_info& torrent,
-                                     const picker::piece_picker& picker, std::string root) {
+io::task<result<saved_progress>> save_progress(io::ring& ring, storage::file_storage& storage,
+                                               const metainfo::torrent_info& torrent,
+                                               const picker::piece_picker& picker,
+                                               std::string root) {
     storage::resume_data data;
     data.info_hash = torrent.info_hash();
     data.have = picker.have_bits();
@@ -137,7 +138,12 @@ io::task<result<void>> save_progress(io::ring& ring, storage::file_storage& stor
         co_return fail(stats.error());
     }
     data.files = std::move(*stats);
-    co_return co_await storage::save_resume(ring, std::move(root), data);
+    result<void> written = co_await storage::save_resume(ring, std::move(root), data);
+    saved_progress out;
+    if (!written) {
+        out.resume_error = written.error();
+    }
+    co_return out;
 }
 
 } // namespace spate::cli

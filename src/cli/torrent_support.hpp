@@ -72,10 +72,18 @@ io::task<result<existing_data>> find_existing(io::ring& ring, storage::file_stor
                                               std::string root, io::buffer_pool& pool,
                                               std::stop_token stop);
 
+/// What save_progress() did beyond the fsync: the resume file is a shortcut for the next
+/// run (which otherwise checks the data), so failing to write it is reported apart.
+struct saved_progress {
+    std::error_code resume_error; ///< why the resume file was not written; empty when it was
+};
+
 /// Makes the resume file claim what is on disk now: the have-bitfield is taken before the
 /// fsync, so it names only pieces whose writes completed before the fsync was issued.
-io::task<result<void>> save_progress(io::ring& ring, storage::file_storage& storage,
-                                     const metainfo::torrent_info& torrent,
-                                     const picker::piece_picker& picker, std::string root);
+/// Fails when the fsync (or a file's stat) fails: then the data itself may not be safe.
+io::task<result<saved_progress>> save_progress(io::ring& ring, storage::file_storage& storage,
+                                               const metainfo::torrent_info& torrent,
+                                               const picker::piece_picker& picker,
+                                               std::string root);
 
 } // namespace spate::cli
