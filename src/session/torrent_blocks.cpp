@@ -29,6 +29,7 @@ result<void> torrent_download::on_bitfield(peer::connection& c) {
     peer_state& peer = state_of(c);
     m_picker.add_peer(c.remote_bits());
     update_interest(peer);
+    request_more(peer); // a peer may unchoke before its bitfield: no need to wait a tick
     return {};
 }
 
@@ -41,6 +42,7 @@ result<void> torrent_download::on_have(peer::connection& c, std::uint32_t piece)
     peer_state& peer = state_of(c);
     if (!c.am_interested() && m_picker.is_wanted(piece_index(piece))) {
         update_interest(peer);
+        request_more(peer); // unchoked already? then the piece can be asked for now
     }
     return {};
 }
@@ -98,6 +100,7 @@ void torrent_download::on_block_done(peer::connection& c, const peer::piece_mess
         // Dropped data (a duplicate, or a block another peer is delivering): the picker
         // only forgets that it was requested from this peer.
         m_picker.on_request_dropped(block, peer.key);
+        release_if_forgotten(block.piece);
         request_more(peer);
         return;
     }
@@ -106,6 +109,7 @@ void torrent_download::on_block_done(peer::connection& c, const peer::piece_mess
     if (!received) {
         piece->blocks[index] = block_status::missing;
         m_picker.on_request_dropped(block, peer.key);
+        release_if_forgotten(block.piece);
         return; // the connection is closing
     }
     piece->blocks[index] = block_status::received;
@@ -171,6 +175,11 @@ void torrent_download::request_more(peer_state& peer) {
     const std::size_t endgame_blocks =
         m_unreceived_blocks <= m_peers.size() * 4 + 32 ? allowed : 0;
     m_picker.pick(c.remote_bits(), peer.key, allowed, m_picked, free_buffers, endgame_blocks);
+    if (m_picked.size() < allowed && free_buffers < allowed) {
+        // Perhaps held back by the buffer budget: ask again as soon as a buffer comes back,
+        // not at the next tick.
+        m_buffers_wanted = true;
+    }
     std::size_t sent = 0;
     for (std::size_t i = 0; i < m_picked.size(); ++i) {
         const picker::block_request& block = m_picked[i];
@@ -244,12 +253,38 @@ void torrent_download::withdraw(peer_state& peer, const picker::block_request& b
     }
     peer.requests.erase(it);
     m_picker.on_request_dropped(block, peer.key);
+    release_if_forgotten(block.piece);
     if (peer.cancelled.size() >= max_cancelled) {
         peer.cancelled.erase(peer.cancelled.begin());
     }
     peer.cancelled.push_back(block);
     if (!quiet) {
         peer.conn->send_cancel(peer::cancel{block.piece.value(), block.begin, block.length});
+    }
+}
+
+void torrent_download::release_if_forgotten(piece_index index) {
+    // The picker forgets a piece once no block of it is requested or received, and then
+    // counts it as not started; its buffer must go back with it, or a few such pieces hold
+    // the whole budget and no new piece can start.
+    active_piece* piece = m_pieces.find(index);
+    if (piece == nullptr || piece->finishing || piece->received != 0 ||
+        m_picker.progress(index) != nullptr) {
+        return;
+    }
+    if (std::any_of(piece->blocks.begin(), piece->blocks.end(),
+                    [](block_status b) { return b != block_status::missing; })) {
+        return; // a connection is receiving into it now
+    }
+    m_pieces.release(index);
+    m_buffers_wanted = true;
+}
+
+void torrent_download::release_forgotten_pieces() {
+    std::vector<piece_index> held;
+    m_pieces.for_each([&held](piece_index p) { held.push_back(p); });
+    for (piece_index p : held) {
+        release_if_forgotten(p);
     }
 }
 

@@ -206,6 +206,7 @@ io::task<void> torrent_download::serve_peer(io::unique_fd socket, endpoint remot
     // Everything this peer had requested goes back to the picker; its pieces no longer
     // count towards availability.
     static_cast<void>(m_picker.on_peer_gone(peer.key));
+    release_forgotten_pieces();
     forget_uploads(peer.key);
     if (!peer.conn->am_choking()) {
         --m_unchoked;

@@ -51,6 +51,12 @@ public:
     /// Forgets the piece and gives its buffer back.
     void release(piece_index piece);
     [[nodiscard]] std::size_t size() const noexcept { return m_pieces.size(); }
+    /// Calls `visit(piece)` for every active piece (which must not start or release any).
+    template <typename Visit> void for_each(Visit visit) const {
+        for (const auto& [piece, entry] : m_pieces) {
+            visit(piece);
+        }
+    }
     [[nodiscard]] bool budget_spent() const noexcept { return m_pool.available() == 0; }
 
 private:

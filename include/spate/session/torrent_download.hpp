@@ -230,6 +230,8 @@ private:
     void withdraw(peer_state& peer, const picker::block_request& block, bool quiet);
     void withdraw_piece_everywhere(piece_index piece);
     void drop_all_requests(peer_state& peer, bool quiet);
+    void release_if_forgotten(piece_index piece);
+    void release_forgotten_pieces();
     io::task<void> finish_piece(piece_index piece);
     void charge_failure(std::span<const picker::peer_key> senders);
     // A piece buffer for `piece`, taking one back from the upload cache when the pool is
