@@ -17,14 +17,15 @@ struct descriptor_budget {
     std::uint32_t files = 0;            ///< payload descriptors over all torrents
 };
 
-/// Descriptors kept for everything else: stdio, the ring, listeners, signals, tracker and
-/// DNS sockets, resume files, and payload descriptors briefly held past the file budget
-/// by reads and writes in flight.
+/// Descriptors kept for everything else: stdio, the ring, listeners, signals, the DNS
+/// resolver's and HTTP client's sockets, resume files; two more are kept per torrent (its
+/// download folder, a tracker connection).
 inline constexpr std::uint64_t reserved_descriptors = 24;
 
 /// Shares `limit` out for up to `wanted_peers` connections: a quarter of what is left for
-/// files (4 to 128 per torrent), pending handshakes up to 50, the rest for peers (at most
-/// `wanted_peers`). An error when the limit leaves fewer than 4 peer connections.
+/// payload files (1 to 128 per torrent), pending handshakes up to 50, the rest for peers
+/// (at most `wanted_peers`). An error naming the limit to raise to when it leaves fewer
+/// than 4 peer connections.
 [[nodiscard]] tl::expected<descriptor_budget, std::string>
 plan_descriptors(std::size_t wanted_peers, std::size_t torrents, std::uint64_t limit);
 

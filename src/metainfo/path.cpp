@@ -12,6 +12,26 @@ bool is_control_byte(char c) {
     return b < 0x20 || b == 0x7f;
 }
 
+// The C1 controls U+0080..U+009F in UTF-8 (C2 80..C2 9F: U+009B is a terminal's CSI) and
+// the line and paragraph separators U+2028/U+2029 (E2 80 A8/A9). Raw bytes 0x80..0x9F
+// stay: legacy 8-bit names use them for letters and signs.
+bool has_utf8_control(std::string_view s) {
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+        const auto a = static_cast<unsigned char>(s[i]);
+        const auto b = static_cast<unsigned char>(s[i + 1]);
+        if (a == 0xc2 && b >= 0x80 && b <= 0x9f) {
+            return true;
+        }
+        if (a == 0xe2 && b == 0x80 && i + 2 < s.size()) {
+            const auto c = static_cast<unsigned char>(s[i + 2]);
+            if (c == 0xa8 || c == 0xa9) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 // The UTF-8 encodings of the bidirectional text controls: U+061C (D8 9C), U+200E and
 // U+200F (E2 80 8E/8F), U+202A..U+202E (E2 80 AA..AE), U+2066..U+2069 (E2 81 A6..A9).
 bool has_bidi_control(std::string_view s) {
@@ -54,7 +74,8 @@ result<void> check_path_component(std::string_view component) {
     if (component.find('\0') != std::string_view::npos) {
         return fail(errc::path_component_has_nul);
     }
-    if (std::any_of(component.begin(), component.end(), is_control_byte)) {
+    if (std::any_of(component.begin(), component.end(), is_control_byte) ||
+        has_utf8_control(component)) {
         return fail(errc::path_component_has_control);
     }
     if (has_bidi_control(component)) {

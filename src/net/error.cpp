@@ -108,8 +108,10 @@ const std::error_category& http_status_category() noexcept {
 }
 
 std::error_code http_status_error(long status) noexcept {
-    const int value = status < 0 || status > 999 ? 0 : static_cast<int>(status);
-    return {value, http_status_category()};
+    if (status < 1 || status > 999) {
+        return make_error_code(errc::http_failed); // never a value 0, which means success
+    }
+    return {static_cast<int>(status), http_status_category()};
 }
 
 const std::error_category& net_category() noexcept {

@@ -311,6 +311,9 @@ io::task<std::error_code> connection::read_extended(connection_handler& handler,
     const auto sub_id = static_cast<std::uint8_t>(m_body[1]);
     result<void> taken =
         handler.on_extended(*this, sub_id, std::span<const std::byte>(m_body).subspan(2));
+    if (m_body.capacity() > 4096) {
+        std::vector<std::byte>().swap(m_body); // no peer keeps 64 KiB of ours for nothing
+    }
     co_return taken ? std::error_code{} : taken.error();
 }
 

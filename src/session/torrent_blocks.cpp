@@ -52,6 +52,9 @@ void torrent_download::on_choke(peer::connection& c, bool choked) {
     if (choked) {
         // BEP 3: a choke discards the requests it receives; ask again after the unchoke.
         drop_all_requests(peer, true);
+        if (std::exchange(m_buffers_wanted, false)) {
+            request_more_everywhere(); // buffers of pieces nobody fetches now came back
+        }
     } else {
         request_more(peer);
     }
@@ -175,9 +178,9 @@ void torrent_download::request_more(peer_state& peer) {
     const std::size_t endgame_blocks =
         m_unreceived_blocks <= m_peers.size() * 4 + 32 ? allowed : 0;
     m_picker.pick(c.remote_bits(), peer.key, allowed, m_picked, free_buffers, endgame_blocks);
-    if (m_picked.size() < allowed && free_buffers < allowed) {
-        // Perhaps held back by the buffer budget: ask again as soon as a buffer comes back,
-        // not at the next tick.
+    if (m_picked.size() < allowed && free_buffers == 0) {
+        // Held back by the buffer budget: ask again as soon as a buffer comes back, not at
+        // the next tick.
         m_buffers_wanted = true;
     }
     std::size_t sent = 0;

@@ -37,7 +37,11 @@ torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info&
       m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring), m_upload_ready(ring),
       m_pool(pool), m_choker(make_choker(settings)), m_cache(settings.upload_cache_pieces),
       m_up_limit(make_rate_limit(settings.max_upload_rate)),
-      m_down_limit(make_rate_limit(settings.max_download_rate)) {}
+      m_down_limit(make_rate_limit(settings.max_download_rate)) {
+    // Alone (no session shares its limits), the cap counts dials in progress and incoming
+    // connections together, as a shared one does: max_peers bounds the sockets.
+    m_own_limits.max_connections = settings.max_peers;
+}
 
 torrent_download::~torrent_download() = default;
 

@@ -150,6 +150,7 @@ bool file_storage::can_go_direct(const detail::file_entry& entry, std::uint64_t 
 }
 
 io::task<void> file_storage::close_descriptor(std::size_t open_position) {
+    ++m_closing; // still a descriptor of ours until close(2) completes
     const open_ref ref = m_open[open_position];
     m_open[open_position] = m_open.back();
     m_open.pop_back();
@@ -172,6 +173,7 @@ io::task<void> file_storage::close_descriptor(std::size_t open_position) {
         }
     }
     (void)co_await io::close(m_ring, fd);
+    --m_closing;
 }
 
 io::task<void> file_storage::shrink_to(std::size_t limit) {
@@ -205,12 +207,13 @@ io::task<result<file_storage::descriptor>> file_storage::get_descriptor(file_ind
         if (entry.absent) {
             co_return fail(errc::data_missing);
         }
-        if (m_open.size() + m_opening >= m_options.max_open_files) {
-            // A hard bound, counting opens in flight: past it the process may run out of
-            // descriptors (EMFILE) in the middle of a write.
+        const std::size_t in_flight = m_opening + m_closing;
+        if (m_open.size() + in_flight >= m_options.max_open_files) {
+            // A hard bound, counting opens and closes in flight: past it the process may
+            // run out of descriptors (EMFILE) in the middle of a write.
             const std::size_t before = m_open.size();
             const std::size_t keep = m_options.max_open_files - 1 -
-                                     std::min<std::size_t>(m_opening, m_options.max_open_files - 1);
+                                     std::min<std::size_t>(in_flight, m_options.max_open_files - 1);
             co_await shrink_to(keep);
             if (m_open.size() == before) {
                 // Every descriptor is busy with an operation in flight, and each operation

@@ -116,7 +116,7 @@ io::task<bool> announcer::announce_round(announce_event event, std::stop_token s
             co_await announce_to(url, event, m_settings.request_timeout, stop);
         if (answer && !answer->failure) {
             m_tiers.succeeded(position);
-            m_reported_failure.clear();
+            m_reported_failures.erase(url);
             if (event == announce_event::started) {
                 m_stats.started_sent = true;
             } else if (event == announce_event::completed) {
@@ -230,8 +230,9 @@ void announcer::take_answer(const std::string& url, const announce_response& res
 
 void announcer::record_failure(const std::string& url, const result<announce_response>& answer) {
     m_last_error = failure_text(url, answer);
-    if (m_last_error != m_reported_failure) {
-        m_reported_failure = m_last_error;
+    std::string& told = m_reported_failures[url];
+    if (m_last_error != told) {
+        told = m_last_error;
         if (m_on_failure) {
             m_on_failure(m_last_error);
         }

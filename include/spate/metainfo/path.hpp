@@ -14,7 +14,9 @@
 /// | starts with '/'                  | errc::absolute_path              |
 /// | contains '/' elsewhere           | errc::path_component_has_separator |
 /// | contains a NUL byte              | errc::path_component_has_nul     |
-/// | a control byte (1-31, 127)       | errc::path_component_has_control |
+/// | a control byte (1-31, 127), a C1 | errc::path_component_has_control |
+/// |   control in UTF-8 (U+0080-9F),  |                                  |
+/// |   U+2028 or U+2029               |                                  |
 /// | a bidi control (U+061C, U+200E,  | errc::path_component_has_bidi_control |
 /// |   U+200F, U+202A-E, U+2066-9)    |                                  |
 /// | longer than 255 bytes (NAME_MAX) | errc::path_component_too_long    |

@@ -169,6 +169,7 @@ private:
     std::vector<detail::file_entry> m_files;
     std::vector<open_ref> m_open;
     std::size_t m_opening = 0; // opens in flight, counted against max_open_files
+    std::size_t m_closing = 0; // closes (and their fsyncs) in flight, counted too
     std::uint64_t m_clock = 0;
     // A failed fsync of a descriptor the LRU closed; reported by the next sync().
     std::error_code m_deferred_error;

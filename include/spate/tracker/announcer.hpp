@@ -104,8 +104,9 @@ public:
     /// The span is borrowed for the call only. Called from inside run(); it must not
     /// destroy the announcer.
     using peers_function = std::function<void(std::span<const endpoint>)>;
-    /// Receives "<url>: <reason>" (secrets redacted) when an announce fails, unless the
-    /// previous failure said the same with no success between: a dead tracker is told once.
+    /// Receives "<url>: <reason>" (secrets redacted) when an announce fails, unless that
+    /// tracker's previous failure said the same with no answer from it between: a dead
+    /// tracker is told once.
     using failure_function = std::function<void(const std::string&)>;
 
     /// `tiers` is the torrent's announce-list (or one tier holding its announce URL);
@@ -172,7 +173,8 @@ private:
     std::string m_answered_url;
     std::string m_last_error;
     failure_function m_on_failure;
-    std::string m_reported_failure; // the last failure told, until an announce succeeds
+    // The last failure told per tracker URL, until that tracker answers again.
+    std::unordered_map<std::string, std::string> m_reported_failures;
     std::optional<std::uint32_t> m_seeders;
     std::optional<std::uint32_t> m_leechers;
     announcer_stats m_stats;

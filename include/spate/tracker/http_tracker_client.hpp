@@ -24,7 +24,8 @@ struct http_tracker_settings {
 
 /// Announces `request` to `announce_url`. A tracker's "failure reason" is an answer: the
 /// response has only `failure` set. A reply that is not 200 and not a bencoded refusal
-/// fails with net::errc::http_failed; other errors come from the HTTP client and the codec.
+/// fails with net::http_status_error(status) ("HTTP status 404 (not found)"); other errors
+/// come from the HTTP client and the codec.
 /// `client` is borrowed until the task completes; everything else is taken by value.
 [[nodiscard]] io::task<result<announce_response>>
 http_announce(net::http_client& client, std::string announce_url, announce_request request,

@@ -44,6 +44,8 @@ INSTANTIATE_TEST_SUITE_P(
                     bad_component{"esc\x1b[2Jape", errc::path_component_has_control},
                     bad_component{"tab\t", errc::path_component_has_control},
                     bad_component{"del\x7f", errc::path_component_has_control},
+                    bad_component{"csi\xc2\x9b" "2J", errc::path_component_has_control},
+                    bad_component{"line\xe2\x80\xa8" "sep", errc::path_component_has_control},
                     bad_component{"evil\xe2\x80\xaetxt.exe", errc::path_component_has_bidi_control},
                     bad_component{"a\xe2\x81\xa6" "b", errc::path_component_has_bidi_control},
                     bad_component{"a\xe2\x80\x8f", errc::path_component_has_bidi_control},
@@ -53,7 +55,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(path, accepts_ordinary_and_unusual_but_legal_names) {
     for (std::string c :
          {"a", "...", ".hidden", "a..b", "back\\slash", "sp ace", "\xff\xfe", "caf\xc3\xa9",
-          "\xe2\x80\x94" "dash", "\xe2\x81\xa5", "\xe2\x80"}) {
+          "\xe2\x80\x94" "dash", "\xe2\x81\xa5", "\xe2\x80", "cp1252 \x80\x93\x9b",
+          "\xc2\xa9 2026"}) {
         EXPECT_TRUE(spate::metainfo::check_path_component(c).has_value()) << c;
     }
     EXPECT_TRUE(spate::metainfo::check_path_component(std::string(255, 'x')).has_value());
