@@ -271,6 +271,7 @@ void torrent_download::tick(clock::time_point now) {
     }
     // Cached pieces nobody asked for in a minute go back to the pool.
     m_cache.release_idle(now - std::chrono::seconds(60));
+    m_loads_stalled = false;
     start_loads(); // a load that found no free buffer tries again
     if (now >= m_next_rechoke) {
         m_next_rechoke = now + m_settings.rechoke_interval;

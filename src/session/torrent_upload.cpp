@@ -127,7 +127,7 @@ void torrent_download::dispatch(const upload_request& request) {
 
 void torrent_download::start_loads() {
     while (m_loads_in_flight < m_settings.max_piece_loads && !m_load_queue.empty() &&
-           m_tasks != nullptr && !m_tasks->stop_requested() && !m_fatal) {
+           !m_loads_stalled && m_tasks != nullptr && !m_tasks->stop_requested() && !m_fatal) {
         const piece_index piece = m_load_queue.front();
         m_load_queue.pop_front();
         if (!m_waiting.contains(piece)) {
@@ -149,8 +149,10 @@ io::task<void> torrent_download::load_task(piece_index piece, std::stop_token st
         co_return;
     }
     if (!*loaded) {
-        // No buffer free: it goes first when the tick or the next load tries again.
+        // No buffer free: it goes first when the tick tries again. Until then no load
+        // starts: one that finds no buffer ends at once, so retrying here would spin.
         m_load_queue.push_front(piece);
+        m_loads_stalled = true;
         co_return;
     }
     auto waiting = m_waiting.extract(piece);

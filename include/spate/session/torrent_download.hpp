@@ -297,6 +297,7 @@ private:
     std::unordered_map<piece_index, std::vector<upload_request>> m_waiting;
     std::deque<piece_index> m_load_queue;
     std::size_t m_loads_in_flight = 0;
+    bool m_loads_stalled = false; // a load found no free buffer: wait for the next tick
     // Blocks of wanted pieces not yet in a buffer or on disk: how near the end we are.
     std::size_t m_unreceived_blocks = 0;
     io::buffer_pool& m_pool;
