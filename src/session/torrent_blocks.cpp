@@ -64,9 +64,15 @@ result<std::span<std::byte>> torrent_download::on_block_header(peer::connection&
                                                                const peer::piece_message& m) {
     peer_state& peer = state_of(c);
     const picker::block_request block = to_block(m.piece, m.begin, m.length);
+    // A block received ahead into its reserved slot: the slot is free again here and, if
+    // the block is still wanted from this peer, taken below as for any block.
+    const bool was_reserved = take_reservation(peer, block);
     auto it = std::find_if(peer.requests.begin(), peer.requests.end(),
                            [&](const outstanding& o) { return o.block == block; });
     if (it == peer.requests.end()) {
+        if (was_reserved) {
+            release_if_forgotten(block.piece);
+        }
         auto late = std::find(peer.cancelled.begin(), peer.cancelled.end(), block);
         if (late == peer.cancelled.end()) {
             return fail(peer::errc::unrequested_piece);
@@ -130,6 +136,50 @@ void torrent_download::on_block_done(peer::connection& c, const peer::piece_mess
         m_tasks->spawn(finish_piece(block.piece));
     }
     request_more(peer);
+}
+
+std::size_t torrent_download::reserve_expected(peer::connection& c,
+                                               std::span<peer::expected_block> out) {
+    peer_state& peer = state_of(c);
+    // The peer answers in the order asked (most do): its next blocks are the oldest
+    // requests. The guess stops at the first block whose slot is not free to take, since
+    // that block still comes and the ones after it would not be where expected.
+    std::size_t n = 0;
+    for (const outstanding& o : peer.requests) {
+        if (n == out.size()) {
+            break;
+        }
+        active_piece* piece = m_pieces.find(o.block.piece);
+        const std::uint32_t index = o.block.begin / picker::block_size;
+        if (piece == nullptr || piece->finishing || piece->blocks[index] != block_status::missing) {
+            break;
+        }
+        piece->blocks[index] = block_status::reserved;
+        peer.reserved.push_back(o.block);
+        out[n++] = peer::expected_block{
+            peer::piece_message{o.block.piece.value(), o.block.begin, o.block.length},
+            piece->block_memory(o.block.begin, o.block.length)};
+    }
+    return n;
+}
+
+void torrent_download::release_expected(peer::connection& c, const peer::piece_message& m) {
+    peer_state& peer = state_of(c);
+    const picker::block_request block = to_block(m.piece, m.begin, m.length);
+    if (take_reservation(peer, block)) {
+        release_if_forgotten(block.piece);
+    }
+}
+
+bool torrent_download::take_reservation(peer_state& peer, const picker::block_request& block) {
+    auto it = std::find(peer.reserved.begin(), peer.reserved.end(), block);
+    if (it == peer.reserved.end()) {
+        return false;
+    }
+    peer.reserved.erase(it);
+    active_piece* piece = m_pieces.find(block.piece);
+    piece->blocks[block.begin / picker::block_size] = block_status::missing;
+    return true;
 }
 
 void torrent_download::update_interest(peer_state& peer) {

@@ -206,6 +206,11 @@ io::task<void> torrent_download::serve_peer(io::unique_fd socket, endpoint remot
     }
 
     std::error_code why = co_await peer.conn->run(*this, stop);
+    // The reader ends its reservations before run() returns; should one be left, its slot
+    // must not stay taken.
+    while (!peer.reserved.empty()) {
+        static_cast<void>(take_reservation(peer, peer.reserved.back()));
+    }
 
     // Everything this peer had requested goes back to the picker; its pieces no longer
     // count towards availability.

@@ -13,6 +13,7 @@
 #include <spate/io/error.hpp>
 #include <spate/io/operation.hpp>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace spate::io {
 
@@ -109,36 +110,32 @@ private:
     return send_op(owner, fd, from, flags, options);
 }
 
-/// recvmsg(2) on a stream socket through io_uring_prep_recvmsg(3), scattering into two
-/// buffers: the rest of one thing (say a block's payload in its piece buffer) and room for
-/// what follows it (the next message's header), so one read can take both. Result: bytes
-/// received in total, filling `first` before `second`; 0 means the peer closed. Both
-/// spans are borrowed until completion; the iovecs and msghdr live in the awaiter.
-class recv_two_op final : public detail::op<recv_two_op> {
+/// recvmsg(2) on a stream socket through io_uring_prep_recvmsg(3), scattering into the
+/// buffers `parts` names in order: say the rest of a block's payload in its piece buffer,
+/// the headers and payload slots of the blocks expected after it, and room for the next
+/// message's header, so one read takes many blocks in place. Result: bytes received in
+/// total, filling each buffer before the next; 0 means the peer closed. The iovecs and
+/// the buffers they name are borrowed until completion; the msghdr lives in the awaiter.
+class recv_vectored_op final : public detail::op<recv_vectored_op> {
 public:
-    recv_two_op(ring& owner, int fd, std::span<std::byte> first, std::span<std::byte> second,
-                const op_options& options) noexcept
+    recv_vectored_op(ring& owner, int fd, std::span<const iovec> parts,
+                     const op_options& options) noexcept
         : op(owner, options), m_fd(fd) {
-        m_iov[0].iov_base = first.data();
-        m_iov[0].iov_len = first.size();
-        m_iov[1].iov_base = second.data();
-        m_iov[1].iov_len = second.size();
-        m_msg.msg_iov = m_iov.data();
-        m_msg.msg_iovlen = second.empty() ? 1 : 2;
+        m_msg.msg_iov = const_cast<iovec*>(parts.data()); // recvmsg(2) does not write it
+        m_msg.msg_iovlen = parts.size();
     }
     void prepare(io_uring_sqe* sqe) noexcept { io_uring_prep_recvmsg(sqe, m_fd, &m_msg, 0); }
     [[nodiscard]] result<std::size_t> await_resume() const { return detail::to_size(outcome()); }
 
 private:
     int m_fd;
-    std::array<iovec, 2> m_iov{};
     msghdr m_msg{};
 };
 
-[[nodiscard]] inline recv_two_op recv_two(ring& owner, int fd, std::span<std::byte> first,
-                                          std::span<std::byte> second,
-                                          const op_options& options = {}) noexcept {
-    return recv_two_op(owner, fd, first, second, options);
+[[nodiscard]] inline recv_vectored_op recv_vectored(ring& owner, int fd,
+                                                    std::span<const iovec> parts,
+                                                    const op_options& options = {}) noexcept {
+    return recv_vectored_op(owner, fd, parts, options);
 }
 
 /// What recvmsg delivered besides the payload.

@@ -3,12 +3,15 @@
 /// writer coroutine on the ring. It frames and validates messages and moves bytes; what to
 /// request, where a block goes and whom to trust is the handler's business (the torrent).
 ///
-/// The receive path: the reader takes at most 13 bytes at a time into a small per-connection
-/// buffer (a `piece` header is exactly 13 bytes: length, id, index, begin), so a block's
-/// payload never lands there; the handler names the block's slot in its piece buffer and
-/// the payload is received straight into it, each read also offering the header window, so
-/// the next header usually arrives with the end of the payload: about one read per block
-/// when data is waiting, and no copy.
+/// The receive path (connection_receive.cpp): the reader takes at most 13 bytes at a time
+/// into a small per-connection buffer (a `piece` header is exactly 13 bytes: length, id,
+/// index, begin), so a block's payload never lands there; the handler names the block's
+/// slot in its piece buffer and the payload is received straight into it. Each read also
+/// offers the slots of the blocks the peer is expected to send next (the handler reserves
+/// them), each behind room for its header, then the header window: a peer that answers in
+/// the order asked delivers up to 16 blocks per read, every payload in place. A header
+/// that is not the expected one sends what arrived after it through a spill buffer (one
+/// copy) into the ordinary parse, so a surprise costs a copy, never a wrong byte.
 
 #include <spate/core/bitfield.hpp>
 #include <spate/core/endpoint.hpp>
@@ -30,11 +33,18 @@
 #include <string_view>
 #include <stop_token>
 #include <system_error>
+#include <sys/uio.h>
 #include <vector>
 
 namespace spate::peer {
 
 class connection;
+
+/// A block the peer is expected to send next, and the span its payload goes to.
+struct expected_block {
+    piece_message header;
+    std::span<std::byte> into;
+};
 
 /// The policy side of a connection, implemented by the torrent. Every call comes from the
 /// connection's reader on the ring's thread; none may destroy the connection. A returned
@@ -57,6 +67,17 @@ public:
     /// not valid). Called once per on_block_header that returned a value.
     virtual void on_block_done(connection& c, const piece_message& m, bool stored,
                                bool received) = 0;
+    /// Receiving ahead: fills `out` with up to out.size() blocks this peer is expected to
+    /// send next, in the order it will send them, each with the span its payload goes to,
+    /// and returns how many. Each span is reserved for this connection (nothing else writes
+    /// or frees it) until on_block_header names that block, which must then return the same
+    /// span or an empty one, or release_expected does. The default expects nothing.
+    virtual std::size_t reserve_expected(connection& /*c*/, std::span<expected_block> /*out*/) {
+        return 0;
+    }
+    /// An expected block did not come next: its reservation ends, its span's bytes are not
+    /// valid, and the request stays outstanding.
+    virtual void release_expected(connection& /*c*/, const piece_message& /*m*/) {}
     /// A BEP 10 extended message (id 20) arrived with this sub-id; `payload` is borrowed
     /// for the call. The default ignores it.
     virtual result<void> on_extended(connection& /*c*/, std::uint8_t /*sub_id*/,
@@ -139,6 +160,11 @@ private:
     static constexpr std::size_t header_window = piece_header_size;
     // Short messages (request and cancel are the longest at 17 bytes) are read whole.
     static constexpr std::size_t head_capacity = 32;
+    // Blocks offered to one read beyond the current one (16 KiB each).
+    static constexpr std::size_t max_expected = 16;
+    // After a header that was not the expected one, this many blocks are read one by one
+    // before expecting again: a peer that answers out of order costs no copy each time.
+    static constexpr std::uint32_t expect_pause_blocks = 64;
 
     [[nodiscard]] io::task<std::error_code> read_loop(connection_handler& handler,
                                                       std::stop_token stop);
@@ -149,9 +175,24 @@ private:
     // Receives exactly into.size() bytes (after what m_head already holds of them).
     [[nodiscard]] io::task<std::error_code> receive_exactly(std::span<std::byte> into,
                                                             std::stop_token stop);
-    // Receives a block's payload, taking what follows it into the header window too.
-    [[nodiscard]] io::task<std::error_code> receive_payload(std::span<std::byte> into,
-                                                            std::stop_token stop);
+    // Receives the payload of `block` into `into` (its slot, or nothing to keep), and with
+    // it the blocks expected next and the header after them; every block whose header came
+    // is given to the handler (on_block_header, on_block_done) before it returns.
+    [[nodiscard]] io::task<std::error_code> receive_blocks(connection_handler& handler,
+                                                           piece_message block,
+                                                           std::span<std::byte> into,
+                                                           std::stop_token stop);
+    // One read into `parts` in order: from the spill buffer while it holds bytes, else
+    // from the socket. A closed socket is an error (connection_reset).
+    [[nodiscard]] io::task<result<std::size_t>> read_some(std::span<const iovec> parts,
+                                                          std::stop_token stop);
+    // Reserves the blocks expected after the current one and lays out their iovecs after
+    // m_iov[0]; returns how many.
+    std::size_t expect_following(connection_handler& handler);
+    // Ends the reservations of expected blocks from `first` on.
+    void release_expected(connection_handler& handler, std::size_t first);
+    // Keeps the `count` bytes a read put from m_iov[first] on for the ordinary parse.
+    void spill(std::size_t first, std::size_t count);
     [[nodiscard]] io::task<std::error_code> read_block(connection_handler& handler,
                                                        const frame& f, std::stop_token stop);
     [[nodiscard]] io::task<std::error_code> read_extended(connection_handler& handler,
@@ -171,6 +212,18 @@ private:
     std::array<std::byte, head_capacity> m_head{};
     std::size_t m_head_size = 0;
     std::vector<std::byte> m_body; // bitfields and other long messages
+    // Receiving ahead: the expected blocks, the bytes their headers must be, room for the
+    // headers that come, and the read's iovecs (the current block, header and slot pairs,
+    // the header window).
+    std::array<expected_block, max_expected> m_expected{};
+    std::size_t m_expected_count = 0;
+    std::array<std::array<std::byte, piece_header_size>, max_expected> m_expected_wire{};
+    std::array<std::array<std::byte, piece_header_size>, max_expected> m_arrived_wire{};
+    std::array<iovec, 2 * max_expected + 2> m_iov{};
+    std::uint32_t m_expect_pause = 0;
+    // Bytes read ahead that were not what was expected, parsed before the socket's.
+    std::vector<std::byte> m_spill;
+    std::size_t m_spill_at = 0;
     std::vector<std::byte> m_out;  // queued by send_*, taken by the writer
     io::event m_out_ready;
     std::stop_source m_stop{std::nostopstate};

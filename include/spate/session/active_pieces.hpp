@@ -17,6 +17,7 @@ namespace spate::session {
 enum class block_status : std::uint8_t {
     missing,   ///< not in the buffer
     receiving, ///< a connection is receiving it into the buffer now
+    reserved,  ///< a connection's read may put it there, should the peer send it next
     received,  ///< in the buffer
 };
 

@@ -160,6 +160,7 @@ private:
         std::unique_ptr<peer::connection> conn;
         std::vector<outstanding> requests;         // in the order sent
         std::vector<picker::block_request> cancelled; // may still arrive; dropped quietly
+        std::vector<picker::block_request> reserved;  // slots its read in flight may fill
         rate_meter down;
         std::uint32_t timeouts = 0;
         bool snubbed = false;
@@ -202,6 +203,9 @@ private:
                                                  const peer::piece_message& m) override;
     void on_block_done(peer::connection& c, const peer::piece_message& m, bool stored,
                        bool received) override;
+    std::size_t reserve_expected(peer::connection& c,
+                                 std::span<peer::expected_block> out) override;
+    void release_expected(peer::connection& c, const peer::piece_message& m) override;
     result<void> on_extended(peer::connection& c, std::uint8_t sub_id,
                              std::span<const std::byte> payload) override;
 
@@ -230,6 +234,9 @@ private:
     void withdraw(peer_state& peer, const picker::block_request& block, bool quiet);
     void withdraw_piece_everywhere(piece_index piece);
     void drop_all_requests(peer_state& peer, bool quiet);
+    // Ends the peer's reservation of `block`'s slot, if it holds one (the block is missing
+    // again); says whether it did.
+    bool take_reservation(peer_state& peer, const picker::block_request& block);
     void release_if_forgotten(piece_index piece);
     void release_forgotten_pieces();
     io::task<void> finish_piece(piece_index piece);
