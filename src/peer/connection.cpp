@@ -72,7 +72,7 @@ std::error_code connection::stalled(std::chrono::steady_clock::time_point now) c
     if (now - m_last_received > m_settings.idle_timeout) {
         return make_error_code(errc::idle_timeout);
     }
-    if ((m_sending || !m_out.empty()) && now - m_last_sent > m_settings.idle_timeout) {
+    if ((m_sending || !m_out.empty() || !m_out_borrowed.empty()) && now - m_last_sent > m_settings.idle_timeout) {
         return make_error_code(errc::send_stalled);
     }
     return {};
@@ -129,29 +129,77 @@ std::error_code connection::dispatch(connection_handler& handler, const message&
 
 io::task<std::error_code> connection::write_loop(std::stop_token stop) {
     std::vector<std::byte> sending;
+    std::vector<borrowed_part> borrowed;
+    std::vector<iovec> parts;
     for (;;) {
-        if (m_out.empty()) {
+        if (m_out.empty() && m_out_borrowed.empty()) {
             if (!co_await m_out_ready.wait(stop)) {
                 co_return std::make_error_code(std::errc::operation_canceled);
             }
             continue;
         }
         std::swap(sending, m_out);
+        std::swap(borrowed, m_out_borrowed);
+        m_out_borrowed_bytes = 0;
         m_sending = true;
-        std::span<const std::byte> rest = sending;
-        while (!rest.empty()) {
-            const io::op_options options = stoppable(stop);
-            result<std::size_t> sent = co_await io::send(m_ring, m_socket.get(), rest, options);
-            if (!sent) {
-                co_return sent.error();
+        if (borrowed.empty()) {
+            std::span<const std::byte> rest = sending;
+            while (!rest.empty()) {
+                const io::op_options options = stoppable(stop);
+                result<std::size_t> sent =
+                    co_await io::send(m_ring, m_socket.get(), rest, options);
+                if (!sent) {
+                    co_return sent.error();
+                }
+                m_counters.bytes_sent += *sent;
+                m_last_sent = std::chrono::steady_clock::now();
+                rest = rest.subspan(*sent);
             }
-            m_counters.bytes_sent += *sent;
-            m_last_sent = std::chrono::steady_clock::now();
-            rest = rest.subspan(*sent);
+        } else {
+            parts.clear();
+            std::size_t owned_from = 0;
+            for (const borrowed_part& b : borrowed) {
+                if (b.at > owned_from) {
+                    parts.push_back(iovec{sending.data() + owned_from, b.at - owned_from});
+                    owned_from = b.at;
+                }
+                parts.push_back(iovec{const_cast<std::byte*>(b.bytes.data()), b.bytes.size()});
+            }
+            if (sending.size() > owned_from) {
+                parts.push_back(iovec{sending.data() + owned_from, sending.size() - owned_from});
+            }
+            if (std::error_code e = co_await send_gathered(parts, stop)) {
+                co_return e;
+            }
         }
         sending.clear();
+        borrowed.clear();
         m_sending = false;
     }
+}
+
+io::task<std::error_code> connection::send_gathered(std::span<iovec> parts, std::stop_token stop) {
+    constexpr std::size_t iov_max = 1024; // IOV_MAX on Linux
+    while (!parts.empty()) {
+        const io::op_options options = stoppable(stop);
+        result<std::size_t> sent = co_await io::send_vectored(
+            m_ring, m_socket.get(), parts.first(std::min(parts.size(), iov_max)), options);
+        if (!sent) {
+            co_return sent.error();
+        }
+        m_counters.bytes_sent += *sent;
+        m_last_sent = std::chrono::steady_clock::now();
+        std::size_t done = *sent;
+        while (!parts.empty() && done >= parts.front().iov_len) {
+            done -= parts.front().iov_len;
+            parts = parts.subspan(1);
+        }
+        if (done > 0) {
+            parts.front().iov_base = static_cast<std::byte*>(parts.front().iov_base) + done;
+            parts.front().iov_len -= done;
+        }
+    }
+    co_return std::error_code{};
 }
 
 void connection::queue(std::span<const std::byte> bytes) {
@@ -206,6 +254,18 @@ void connection::send_request(const request& r) {
 void connection::send_cancel(const cancel& c) {
     std::array<std::byte, max_fixed_message> buf{};
     queue(std::span(buf).first(encode_cancel(c, buf)));
+}
+
+void connection::send_piece_borrowed(std::uint32_t piece, std::uint32_t begin,
+                                     std::span<const std::byte> data) {
+    std::array<std::byte, piece_header_size> header{};
+    const std::size_t n =
+        encode_piece_header(piece, begin, static_cast<std::uint32_t>(data.size()), header);
+    m_out.insert(m_out.end(), header.begin(), header.begin() + static_cast<std::ptrdiff_t>(n));
+    m_out_borrowed.push_back(borrowed_part{m_out.size(), data});
+    m_out_borrowed_bytes += data.size();
+    m_counters.payload_sent += data.size();
+    m_out_ready.notify();
 }
 
 void connection::send_piece(std::uint32_t piece, std::uint32_t begin,

@@ -184,25 +184,42 @@ io::task<std::error_code> connection::read_block(connection_handler& handler, co
     co_return co_await receive_blocks(handler, block, *sink, stop);
 }
 
-std::size_t connection::expect_following(connection_handler& handler) {
+std::size_t connection::expect_following(connection_handler& handler, std::size_t current) {
     m_expected_count = 0;
     if (m_expect_pause > 0) {
         --m_expect_pause;
         return 0;
     }
-    m_expected_count = std::min(handler.reserve_expected(*this, m_expected), max_expected);
+    if (m_spill_at < m_spill.size()) {
+        return 0; // what is buffered after a surprise is parsed the ordinary way first
+    }
+    // Only as many blocks as the kernel already holds past the current one: the read then
+    // completes at once, so a reservation never outlives it (a slow or silent peer keeps
+    // no slot from the others, in the endgame or after its requests time out).
+    result<std::size_t> queued = io::queued_bytes(m_socket.get());
+    if (!queued || *queued <= current) {
+        return 0;
+    }
+    const std::size_t whole = (*queued - current) / (piece_header_size + block_size);
+    if (whole == 0) {
+        return 0;
+    }
+    read_ahead& a = *m_ahead;
+    const std::size_t room = std::min(whole, max_expected);
+    m_expected_count =
+        std::min(handler.reserve_expected(*this, std::span(a.expected).first(room)), room);
     for (std::size_t i = 0; i < m_expected_count; ++i) {
-        const piece_message& h = m_expected[i].header;
-        encode_piece_header(h.piece, h.begin, h.length, m_expected_wire[i]);
-        m_iov[1 + 2 * i] = iovec_of(m_arrived_wire[i]);
-        m_iov[2 + 2 * i] = iovec_of(m_expected[i].into);
+        const piece_message& h = a.expected[i].header;
+        encode_piece_header(h.piece, h.begin, h.length, a.expected_wire[i]);
+        a.iov[1 + 2 * i] = iovec_of(a.arrived_wire[i]);
+        a.iov[2 + 2 * i] = iovec_of(a.expected[i].into);
     }
     return m_expected_count;
 }
 
 void connection::release_expected(connection_handler& handler, std::size_t first) {
     for (std::size_t i = first; i < m_expected_count; ++i) {
-        handler.release_expected(*this, m_expected[i].header);
+        handler.release_expected(*this, m_ahead->expected[i].header);
     }
     m_expected_count = 0;
 }
@@ -212,8 +229,8 @@ void connection::spill(std::size_t first, std::size_t count) {
     std::vector<std::byte> kept;
     kept.reserve(count + m_spill.size() - m_spill_at);
     for (std::size_t i = first; count > 0; ++i) {
-        const std::size_t n = std::min(count, m_iov[i].iov_len);
-        const auto* from = static_cast<const std::byte*>(m_iov[i].iov_base);
+        const std::size_t n = std::min(count, m_ahead->iov[i].iov_len);
+        const auto* from = static_cast<const std::byte*>(m_ahead->iov[i].iov_base);
         kept.insert(kept.end(), from, from + n);
         count -= n;
     }
@@ -228,6 +245,10 @@ io::task<std::error_code> connection::receive_blocks(connection_handler& handler
                                                      std::span<std::byte> into,
                                                      std::stop_token stop) {
     // The header window is empty here (a piece header was just consumed).
+    if (!m_ahead) {
+        m_ahead = std::make_unique<read_ahead>();
+    }
+    read_ahead& a = *m_ahead;
     bool store = !into.empty();
     if (!store) {
         into = discard_buffer().subspan(0, block.length);
@@ -235,11 +256,11 @@ io::task<std::error_code> connection::receive_blocks(connection_handler& handler
     for (;;) {
         // Only a block going to its own slot brings others along: a discarded one says
         // the requests are in flux (cancels, endgame), so the guess would likely miss.
-        const std::size_t expected = store ? expect_following(handler) : 0;
-        m_iov[0] = iovec_of(into);
-        m_iov[1 + 2 * expected] = iovec_of(std::span(m_head).first(header_window));
+        const std::size_t expected = store ? expect_following(handler, into.size()) : 0;
+        a.iov[0] = iovec_of(into);
+        a.iov[1 + 2 * expected] = iovec_of(std::span(m_head).first(header_window));
         result<std::size_t> got =
-            co_await read_some(std::span(m_iov).first(2 + 2 * expected), stop);
+            co_await read_some(std::span(a.iov).first(2 + 2 * expected), stop);
         if (!got) {
             release_expected(handler, 0);
             handler.on_block_done(*this, block, store, false);
@@ -256,7 +277,7 @@ io::task<std::error_code> connection::receive_blocks(connection_handler& handler
         handler.on_block_done(*this, block, store, true);
         bool unfinished = false;
         for (std::size_t i = 0; i < expected && !unfinished; ++i) {
-            if (left < piece_header_size || m_arrived_wire[i] != m_expected_wire[i]) {
+            if (left < piece_header_size || a.arrived_wire[i] != a.expected_wire[i]) {
                 // Not the block expected (or not all of its header yet): what came from
                 // here on is parsed the ordinary way.
                 spill(1 + 2 * i, left);
@@ -268,8 +289,8 @@ io::task<std::error_code> connection::receive_blocks(connection_handler& handler
             }
             left -= piece_header_size;
             ++m_messages;
-            block = m_expected[i].header;
-            const std::span<std::byte> slot = m_expected[i].into;
+            block = a.expected[i].header;
+            const std::span<std::byte> slot = a.expected[i].into;
             result<std::span<std::byte>> claimed = handler.on_block_header(*this, block);
             if (!claimed) {
                 release_expected(handler, i + 1);

@@ -380,7 +380,7 @@ io::task<void> torrent_download::finish_piece(piece_index index) {
         co_return;
     }
     // The buffer stays held until the write completed: the kernel reads from it.
-    result<void> written = co_await m_storage.write_piece(index, piece->slot);
+    result<void> written = co_await m_writer.write(index, piece->slot);
     if (!written) {
         m_pieces.release(index);
         if (!m_fatal) {

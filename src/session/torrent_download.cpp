@@ -32,7 +32,8 @@ torrent_download::torrent_download(io::ring& ring, const metainfo::torrent_info&
                                    storage::file_storage& storage, io::buffer_pool& pool,
                                    picker::piece_picker& picker, peer::peer_id self,
                                    download_settings settings, download_observer& observer)
-    : m_ring(ring), m_torrent(torrent), m_storage(storage), m_picker(picker),
+    : m_ring(ring), m_torrent(torrent), m_storage(storage), m_writer(ring, storage),
+      m_picker(picker),
       m_observer(observer), m_self(self), m_settings(settings),
       m_wire(wire_geometry_of(torrent)), m_pieces(pool), m_wake(ring), m_upload_ready(ring),
       m_pool(pool), m_choker(make_choker(settings)), m_cache(settings.upload_cache_pieces),

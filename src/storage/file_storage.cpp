@@ -316,6 +316,95 @@ io::task<result<void>> file_storage::write_piece(piece_index p, const io::buffer
     co_return result<void>{};
 }
 
+io::task<result<void>> file_storage::write_pieces(piece_index first,
+                                                  std::span<const io::buffer_slot* const> slots) {
+    if (slots.size() == 1) {
+        co_return co_await write_piece(first, *slots.front());
+    }
+    if (m_mode != open_mode::create) {
+        co_return fail(errc::read_only);
+    }
+    // One gathered write per run of neighbouring ranges in one file (at most IOV_MAX parts).
+    struct gathered {
+        file_index file;
+        std::uint64_t offset = 0;
+        std::uint64_t length = 0;
+        std::vector<iovec> parts;
+    };
+    constexpr std::size_t iov_max = 1024;
+    std::vector<gathered> writes;
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+        const piece_index p(first.value() + static_cast<std::uint32_t>(k));
+        auto slices = m_torrent.layout().map_piece(p);
+        if (!slices) {
+            co_return fail(slices.error());
+        }
+        const std::span<std::byte> memory = slots[k]->span();
+        if (memory.size() < m_torrent.layout().piece_size(p)) {
+            co_return fail(errc::buffer_too_small);
+        }
+        std::uint64_t position = 0;
+        for (const metainfo::file_slice& slice : *slices) {
+            const iovec part{memory.data() + position, slice.length};
+            position += slice.length;
+            if (slice.pad || slice.length == 0) {
+                continue;
+            }
+            if (!writes.empty() && writes.back().file == slice.file &&
+                writes.back().offset + writes.back().length == slice.offset &&
+                writes.back().parts.size() < iov_max) {
+                writes.back().parts.push_back(part);
+                writes.back().length += slice.length;
+            } else {
+                writes.push_back(gathered{slice.file, slice.offset, slice.length, {part}});
+            }
+        }
+    }
+    for (gathered& w : writes) {
+        detail::file_entry& entry = m_files[w.file.value()];
+        std::span<iovec> rest = w.parts;
+        std::uint64_t offset = w.offset;
+        while (!rest.empty()) {
+            const bool all_aligned = std::all_of(rest.begin(), rest.end(), [](const iovec& v) {
+                return aligned(v.iov_len) && aligned(reinterpret_cast<std::uintptr_t>(v.iov_base));
+            });
+            const bool want_direct =
+                m_options.direct_io && !entry.direct_refused && aligned(offset) && all_aligned;
+            auto fd = co_await get_descriptor(w.file, want_direct);
+            if (!fd) {
+                co_return fail(fd.error());
+            }
+            const pin busy(entry);
+            auto wrote = co_await io::writev(m_ring, fd->fd, rest, offset);
+            if (!wrote) {
+                if (fd->direct && wrote.error() == std::errc::invalid_argument) {
+                    entry.direct_refused = true; // refused at write time: retry buffered
+                    continue;
+                }
+                co_return fail(wrote.error());
+            }
+            if (*wrote == 0) {
+                co_return fail(std::make_error_code(std::errc::io_error));
+            }
+            entry.dirty = true;
+            ++entry.writes;
+            ++(fd->direct ? m_counters.direct_writes : m_counters.buffered_writes);
+            offset += *wrote;
+            std::size_t done = *wrote; // a short write resumes where it stopped
+            while (!rest.empty() && done >= rest.front().iov_len) {
+                done -= rest.front().iov_len;
+                rest = rest.subspan(1);
+            }
+            if (done > 0) {
+                rest.front().iov_base = static_cast<std::byte*>(rest.front().iov_base) + done;
+                rest.front().iov_len -= done;
+            }
+        }
+    }
+    co_await shrink_to(m_options.max_open_files);
+    co_return result<void>{};
+}
+
 io::task<result<void>> file_storage::read(piece_index p, std::uint64_t offset,
                                           std::span<std::byte> into, std::uint16_t buffer_index) {
     auto slices = m_torrent.layout().map_range(p, offset, into.size());

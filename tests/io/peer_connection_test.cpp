@@ -370,4 +370,73 @@ TEST(peer_connection, a_peer_closing_mid_block_leaves_no_reservation) {
     EXPECT_EQ(handler.reserved_now(), 0U);
 }
 
+// Reads exactly `want` bytes from `fd`, then closes its sending side so the connection's
+// reader ends.
+task<std::vector<std::byte>> read_then_close(ring& r, int fd, std::size_t want) {
+    std::vector<std::byte> got(want);
+    std::size_t have = 0;
+    for (int rounds = 0; have < want && rounds < 1'000'000; ++rounds) {
+        result<std::size_t> n = co_await spate::io::recv(r, fd, std::span(got).subspan(have));
+        if (!n || *n == 0) {
+            break;
+        }
+        have += *n;
+    }
+    got.resize(have);
+    ::shutdown(fd, SHUT_WR);
+    co_return got;
+}
+
+task<std::vector<std::byte>> run_sender(ring& r, connection& c, recording_handler& handler,
+                                        int peer_fd, std::size_t want) {
+    spate::io::scope reader;
+    std::vector<std::byte> got;
+    reader.spawn([](ring& rr, int fd, std::size_t n, std::vector<std::byte>& out) -> task<void> {
+        out = co_await read_then_close(rr, fd, n);
+    }(r, peer_fd, want, got));
+    std::stop_source stop;
+    static_cast<void>(co_await c.run(handler, stop.get_token()));
+    co_await reader.join();
+    co_return got;
+}
+
+TEST(peer_connection, borrowed_payloads_go_out_in_order_with_the_queued_messages) {
+    SPATE_RING_OR_SKIP(r);
+    // Many small pieces: more iovecs than one sendmsg takes, through a small send buffer
+    // so that sends end part-way through headers and payloads.
+    std::vector<std::byte> payload(std::size_t{pieces} * piece_length);
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        payload[i] = pattern(static_cast<std::uint32_t>(i / piece_length),
+                             static_cast<std::uint32_t>(i % piece_length));
+    }
+    socket_pair pair;
+    const int small = 4096;
+    ::setsockopt(pair.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    connection c(r, spate::io::unique_fd(::dup(pair.fds[0])), spate::endpoint{}, geometry(), {});
+    std::vector<std::byte> expected;
+    for (std::uint32_t i = 0; i < 700; ++i) {
+        const std::uint32_t piece = i % pieces;
+        const std::uint32_t begin = (i * 97) % (piece_length - 300);
+        const std::uint32_t length = 1 + (i * 13) % 300;
+        const std::span<const std::byte> data =
+            std::span<const std::byte>(payload).subspan(std::size_t{piece} * piece_length + begin,
+                                                        length);
+        if (i % 3 == 0) {
+            c.send_have(piece);
+            append_have(expected, piece);
+        }
+        c.send_piece_borrowed(piece, begin, data);
+        std::array<std::byte, spate::peer::piece_header_size> header{};
+        spate::peer::encode_piece_header(piece, begin, length, header);
+        expected.insert(expected.end(), header.begin(), header.end());
+        expected.insert(expected.end(), data.begin(), data.end());
+    }
+    EXPECT_EQ(c.send_backlog(), expected.size());
+    recording_handler handler({});
+    const std::vector<std::byte> got = r.run(run_sender(r, c, handler, pair.fds[1], expected.size()));
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_TRUE(got == expected) << "the bytes on the wire differ from the queued messages";
+    EXPECT_EQ(c.send_backlog(), 0U);
+}
+
 } // namespace

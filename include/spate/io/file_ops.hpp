@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <span>
+#include <sys/uio.h>
 #include <spate/io/operation.hpp>
 
 namespace spate::io {
@@ -85,6 +86,32 @@ private:
                                               std::uint16_t buffer_index, std::uint64_t offset,
                                               const op_options& options = {}) noexcept {
     return read_fixed_op(owner, fd, into, buffer_index, offset, options);
+}
+
+/// io_uring_prep_writev(3): a write gathered from the buffers `parts` names, in order, at
+/// `offset`. The iovecs and their buffers are borrowed until completion. For writes that
+/// span several registered buffers (write_fixed takes one).
+class writev_op final : public detail::op<writev_op> {
+public:
+    writev_op(ring& owner, int fd, std::span<const iovec> parts, std::uint64_t offset,
+              const op_options& options) noexcept
+        : op(owner, options), m_fd(fd), m_parts(parts), m_offset(offset) {}
+    void prepare(io_uring_sqe* sqe) noexcept {
+        io_uring_prep_writev(sqe, m_fd, m_parts.data(), static_cast<unsigned>(m_parts.size()),
+                             m_offset);
+    }
+    [[nodiscard]] result<std::size_t> await_resume() const { return detail::to_size(outcome()); }
+
+private:
+    int m_fd;
+    std::span<const iovec> m_parts;
+    std::uint64_t m_offset;
+};
+
+[[nodiscard]] inline writev_op writev(ring& owner, int fd, std::span<const iovec> parts,
+                                      std::uint64_t offset,
+                                      const op_options& options = {}) noexcept {
+    return writev_op(owner, fd, parts, offset, options);
 }
 
 /// io_uring_prep_write_fixed(3): a write from registered buffer `buffer_index`.

@@ -7,11 +7,13 @@
 /// Addresses and iovecs are copied into the awaiter, which the kernel reads from.
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <initializer_list>
 #include <span>
 #include <spate/io/error.hpp>
 #include <spate/io/operation.hpp>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -110,6 +112,16 @@ private:
     return send_op(owner, fd, from, flags, options);
 }
 
+/// Bytes waiting in a socket's receive queue (ioctl(2) FIONREAD, synchronous and cheap: the
+/// kernel already counts them). Errors: the errno.
+[[nodiscard]] inline result<std::size_t> queued_bytes(int fd) noexcept {
+    int count = 0;
+    if (::ioctl(fd, FIONREAD, &count) != 0) {
+        return fail(std::error_code(errno, std::system_category()));
+    }
+    return static_cast<std::size_t>(count < 0 ? 0 : count);
+}
+
 /// recvmsg(2) on a stream socket through io_uring_prep_recvmsg(3), scattering into the
 /// buffers `parts` names in order: say the rest of a block's payload in its piece buffer,
 /// the headers and payload slots of the blocks expected after it, and room for the next
@@ -136,6 +148,34 @@ private:
                                                     std::span<const iovec> parts,
                                                     const op_options& options = {}) noexcept {
     return recv_vectored_op(owner, fd, parts, options);
+}
+
+/// sendmsg(2) on a stream socket through io_uring_prep_sendmsg(3), gathering from the
+/// buffers `parts` names in order, with MSG_NOSIGNAL (as send_op). Result: bytes sent,
+/// which may be fewer than asked. The iovecs and their buffers are borrowed until
+/// completion. Keep one send in flight per socket.
+class send_vectored_op final : public detail::op<send_vectored_op> {
+public:
+    send_vectored_op(ring& owner, int fd, std::span<const iovec> parts,
+                     const op_options& options) noexcept
+        : op(owner, options), m_fd(fd) {
+        m_msg.msg_iov = const_cast<iovec*>(parts.data()); // sendmsg(2) does not write it
+        m_msg.msg_iovlen = parts.size();
+    }
+    void prepare(io_uring_sqe* sqe) noexcept {
+        io_uring_prep_sendmsg(sqe, m_fd, &m_msg, MSG_NOSIGNAL);
+    }
+    [[nodiscard]] result<std::size_t> await_resume() const { return detail::to_size(outcome()); }
+
+private:
+    int m_fd;
+    msghdr m_msg{};
+};
+
+[[nodiscard]] inline send_vectored_op send_vectored(ring& owner, int fd,
+                                                    std::span<const iovec> parts,
+                                                    const op_options& options = {}) noexcept {
+    return send_vectored_op(owner, fd, parts, options);
 }
 
 /// What recvmsg delivered besides the payload.

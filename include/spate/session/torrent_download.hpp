@@ -20,6 +20,7 @@
 #include <spate/session/active_pieces.hpp>
 #include <spate/session/peer_candidates.hpp>
 #include <spate/session/piece_cache.hpp>
+#include <spate/session/piece_writer.hpp>
 #include <spate/session/rate_meter.hpp>
 #include <spate/session/session_limits.hpp>
 #include <spate/storage/file_storage.hpp>
@@ -271,6 +272,7 @@ private:
     io::ring& m_ring;
     const metainfo::torrent_info& m_torrent;
     storage::file_storage& m_storage;
+    piece_writer m_writer; // verified pieces to m_storage, neighbours combined
     picker::piece_picker& m_picker;
     download_observer& m_observer;
     peer::peer_id m_self;

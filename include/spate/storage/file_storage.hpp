@@ -107,6 +107,14 @@ public:
     /// errc::read_only in existing mode; errc::buffer_too_small for a short slot.
     io::task<result<void>> write_piece(piece_index p, const io::buffer_slot& slot);
 
+    /// Writes the consecutive pieces first, first + 1, ... from `slots` (one slot each, as
+    /// write_piece takes it) with as few writes as the files allow: the ranges of
+    /// neighbouring pieces in one file go out as one gathered write (writev), which costs
+    /// the device one request where write_piece would cost one per piece. Same errors and
+    /// borrowing as write_piece.
+    io::task<result<void>> write_pieces(piece_index first,
+                                        std::span<const io::buffer_slot* const> slots);
+
     /// Reads `into` from piece p starting at `offset` within the piece, with read_fixed
     /// into registered buffer `buffer_index` (`into` lies inside that slot and is borrowed
     /// until the task completes); pad ranges read as zeros; a file absent or too short:
