@@ -1,6 +1,7 @@
 // connection: running the reader and the writer, dispatching decoded messages, and the
 // send_* calls. The receive path is in connection_receive.cpp.
 #include <spate/core/big_endian.hpp>
+#include <spate/io/iovec_span.hpp>
 #include <spate/io/scope.hpp>
 #include <spate/io/socket_ops.hpp>
 #include <spate/peer/connection.hpp>
@@ -189,15 +190,7 @@ io::task<std::error_code> connection::send_gathered(std::span<iovec> parts, std:
         }
         m_counters.bytes_sent += *sent;
         m_last_sent = std::chrono::steady_clock::now();
-        std::size_t done = *sent;
-        while (!parts.empty() && done >= parts.front().iov_len) {
-            done -= parts.front().iov_len;
-            parts = parts.subspan(1);
-        }
-        if (done > 0) {
-            parts.front().iov_base = static_cast<std::byte*>(parts.front().iov_base) + done;
-            parts.front().iov_len -= done;
-        }
+        io::consume_iovecs(parts, *sent);
     }
     co_return std::error_code{};
 }

@@ -1,6 +1,7 @@
 #include "beneath.hpp"
 
 #include <spate/io/file_ops.hpp>
+#include <spate/io/iovec_span.hpp>
 #include <spate/io/timer_ops.hpp>
 #include <spate/storage/error.hpp>
 #include <spate/storage/file_storage.hpp>
@@ -390,15 +391,7 @@ io::task<result<void>> file_storage::write_pieces(piece_index first,
             ++entry.writes;
             ++(fd->direct ? m_counters.direct_writes : m_counters.buffered_writes);
             offset += *wrote;
-            std::size_t done = *wrote; // a short write resumes where it stopped
-            while (!rest.empty() && done >= rest.front().iov_len) {
-                done -= rest.front().iov_len;
-                rest = rest.subspan(1);
-            }
-            if (done > 0) {
-                rest.front().iov_base = static_cast<std::byte*>(rest.front().iov_base) + done;
-                rest.front().iov_len -= done;
-            }
+            io::consume_iovecs(rest, *wrote); // a short write resumes where it stopped
         }
     }
     co_await shrink_to(m_options.max_open_files);
