@@ -58,6 +58,16 @@ plan_descriptors(std::size_t wanted_peers, std::size_t torrents, std::uint64_t l
     return *out;
 }
 
+tl::expected<descriptor_budget, std::string> budget_descriptors(std::size_t wanted_peers,
+                                                                std::size_t torrents) {
+    auto planned = plan_descriptors(wanted_peers, torrents, open_file_limit());
+    if (planned && planned->peers < wanted_peers) {
+        fmt::print(stderr, "spate: warning: the open-file limit ({}) allows {} peers, not {}\n",
+                   planned->limit, planned->peers, wanted_peers);
+    }
+    return planned;
+}
+
 std::uint64_t open_file_limit() {
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) {

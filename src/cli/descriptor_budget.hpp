@@ -29,6 +29,11 @@ inline constexpr std::uint64_t reserved_descriptors = 24;
 [[nodiscard]] tl::expected<descriptor_budget, std::string>
 plan_descriptors(std::size_t wanted_peers, std::size_t torrents, std::uint64_t limit);
 
+/// plan_descriptors for this process's open-file limit, with a warning on stderr when it
+/// allows fewer peers than `wanted_peers` (download and seed both start this way).
+[[nodiscard]] tl::expected<descriptor_budget, std::string>
+budget_descriptors(std::size_t wanted_peers, std::size_t torrents);
+
 /// The soft RLIMIT_NOFILE of this process (a large number when unlimited).
 [[nodiscard]] std::uint64_t open_file_limit();
 

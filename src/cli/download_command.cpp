@@ -353,13 +353,9 @@ int run_download(const download_options& options) {
     }
     plan.max_up = *max_up;
     plan.max_down = *max_down;
-    auto descriptors = plan_descriptors(options.max_peers, 1, open_file_limit());
+    auto descriptors = budget_descriptors(options.max_peers, 1);
     if (!descriptors) {
         return report_error(exit_runtime_failure, descriptors.error());
-    }
-    if (descriptors->peers < options.max_peers) {
-        fmt::print(stderr, "spate: warning: the open-file limit ({}) allows {} peers, not {}\n",
-                   descriptors->limit, descriptors->peers, options.max_peers);
     }
     plan.descriptors = *descriptors;
     plan.pool = plan_piece_pool(plan.torrent.piece_length(), plan.torrent.piece_count(), *budget);

@@ -373,13 +373,9 @@ int run_seed(const seed_options& options) {
         }
         peers.push_back(*peer);
     }
-    auto descriptors = plan_descriptors(options.max_peers, loaded.size(), open_file_limit());
+    auto descriptors = budget_descriptors(options.max_peers, loaded.size());
     if (!descriptors) {
         return report_error(exit_runtime_failure, descriptors.error());
-    }
-    if (descriptors->peers < options.max_peers) {
-        fmt::print(stderr, "spate: warning: the open-file limit ({}) allows {} peers, not {}\n",
-                   descriptors->limit, descriptors->peers, options.max_peers);
     }
     limits->descriptors = *descriptors;
     limits->settings.max_peers = descriptors->peers;

@@ -47,6 +47,7 @@ the watching and the fakes are in exhaustion_support.py.
 
 import errno
 import os
+import re
 import random
 import resource
 import signal
@@ -285,6 +286,13 @@ def test_fdlimit(spate, tmp, procs):
             if same is not True:
                 wrong.append(f"{rel}: {same or 'differs'}")
         expect(not wrong, f"{len(wrong)} of {FILES} files are not byte-identical: {wrong[:5]}")
+        # Both say once that the limit leaves room for fewer peers than asked (200 by default).
+        for who, stderr in (("seed", seed.stderr()), ("download", result.stderr)):
+            warned = re.findall(r"warning: the open-file limit \(64\) allows (\d+) peers, not (\d+)",
+                                stderr)
+            expect(len(warned) == 1 and int(warned[0][0]) < int(warned[0][1]),
+                   f"spate {who} under RLIMIT_NOFILE {FDLIMIT} did not warn once about the peers "
+                   f"it can hold: {stderr!r}")
         seed.expect_running("after the download")
         seed_watch.stop()
         seconds, _ = seed.stop()
