@@ -23,8 +23,11 @@ namespace spate::session {
 class piece_writer {
 public:
     /// Both are borrowed and must outlive the writer. At most `writers` writes are out at
-    /// once, each of at most `max_bytes` (a lone larger piece is written alone).
-    piece_writer(io::ring& ring, storage::file_storage& storage, std::size_t writers = 2,
+    /// once, each of at most `max_bytes` (a lone larger piece is written alone). With 2, a
+    /// 200-file download (pieces across files, buffered writes) queued pieces behind the
+    /// writes until the buffer budget ran out: 2.0 s against 1.3 s for 512 MiB; 8 keeps
+    /// that near 1.4 s and costs one big file nothing.
+    piece_writer(io::ring& ring, storage::file_storage& storage, std::size_t writers = 8,
                  std::uint64_t max_bytes = std::uint64_t{4} << 20) noexcept
         : m_ring(ring), m_storage(storage), m_max_writers(writers), m_max_bytes(max_bytes) {}
 
